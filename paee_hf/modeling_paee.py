@@ -1,0 +1,548 @@
+"""PAEE for document-level relation extraction (Huang et al.): the Hugging Face model.
+
+Pipeline of one forward pass (paper sections in brackets; shapes: B documents, L tokens, M mentions, E entities,
+P entity pairs, C labels with the threshold class at 0, D backbone width):
+
+1. [2.1, eq. 1] the backbone encodes the document (overlapping windows when it is longer than the backbone);
+   the last layer's attention rows of the mention start markers come back without eager attention on every layer.
+2. [eq. 2] entity embeddings = logsumexp over mentions; [eq. 3] pair context ``H . a(s,o)``.
+3. [2.2, eq. 4-5] Pair-Aware Representation: ``V = W1 H a + pos + types`` -> W2 -> sliding-window canvas ->
+   pair encoder (TNet) -> Y, plus Potential Pair Prediction concatenated.
+4. [2.3, eq. 6-7] Entity-Enhanced Representation: RE-Encoder over entities and sentences, Cross Matching.
+5. [eq. 8] ``z_s = tanh(W_s e_sub + Y_so)``, ``z_o = tanh(W_o e_obj + Y_so)``, grouped bilinear -> logits;
+   losses eq. 9-12.
+
+With ``use_par=False, use_eer=False`` this is ATLOP (localized context pooling, grouped bilinear, adaptive
+thresholding).
+
+This file ships with every checkpoint for ``trust_remote_code``: it imports only torch, transformers and its
+siblings through relative imports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedConfig, PreTrainedModel
+from transformers.utils import ModelOutput
+
+from .configuration_paee import PaeeConfig
+from .document_encoder import default_window_size, encode_document, set_attention_mode
+from .entity_enhanced import CrossMatching, RepresentationEnhancedEncoder, sentence_embeddings
+from .entity_pooling import gather_rows, localized_context, pool_entities, same_sentence
+from .losses import adaptive_softmax_loss, atlop_loss, cross_matching_loss, potential_pair_loss
+from .pair_aware import PairAwareRepresentation
+
+#: Logit given to every relation of a pair that is padding or pruned by PPP: decodes to NA (finite for fp16).
+_PRUNED_LOGIT = -1e4
+_HUB_KWARGS = ("cache_dir", "force_download", "proxies", "token", "revision", "local_files_only", "subfolder")
+
+
+@dataclass
+class PaeeOutput(ModelOutput):
+    """Output of [`PaeeForDocumentRelationExtraction`].
+
+    Attributes:
+        loss: Total loss of eq. 12 (when ``labels`` are given).
+        logits: ``(B, P, C)`` relation scores; column 0 is the learned threshold TH. A relation holds when its score
+            is above TH (see [`decode_relations`]).
+        pair_probs: ``(B, P)`` Potential Pair Prediction probabilities (eq. 5), ``None`` without PPP.
+        relation_loss: eq. 9. pair_loss: eq. 10. cross_matching_loss: ``(L_sub + L_obj) / 2`` of eq. 11.
+        subject_logits, object_logits: ``(B, E, C-1)`` F_sub / F_obj of eq. 7 (with EER).
+    """
+
+    loss: torch.Tensor | None = None
+    logits: torch.Tensor | None = None
+    pair_probs: torch.Tensor | None = None
+    relation_loss: torch.Tensor | None = None
+    pair_loss: torch.Tensor | None = None
+    cross_matching_loss: torch.Tensor | None = None
+    subject_logits: torch.Tensor | None = None
+    object_logits: torch.Tensor | None = None
+
+
+def decode_relations(logits: torch.Tensor, max_labels_per_pair: int | None = None) -> torch.Tensor:
+    """Relations whose score is above the threshold class (ATLOP decoding), at most ``max_labels_per_pair``.
+
+    Args:
+        logits: ``(..., C)`` with column 0 = TH.
+        max_labels_per_pair: Keep only the best k relations of a pair; ``None`` = all above TH.
+
+    Returns:
+        ``(..., C)`` bool multi-hot; column 0 is True exactly for pairs with no relation (NA).
+    """
+    relation_logits = logits[..., 1:]
+    predicted = relation_logits > logits[..., :1]
+    if max_labels_per_pair is not None and max_labels_per_pair < relation_logits.shape[-1]:
+        kth_best = relation_logits.topk(max_labels_per_pair, dim=-1).values[..., -1:]
+        predicted &= relation_logits >= kth_best
+    return torch.cat([~predicted.any(-1, keepdim=True), predicted], dim=-1)
+
+
+class RelationClassifier(nn.Module):
+    """Eq. 8: ``z_s = tanh(W_s e_sub + Y_so)``, ``z_o = tanh(W_o e_obj + Y_so)``, ``P(r) = sigma(z_s W_r z_o + b_r)``.
+
+    ``Y_so`` (D'+1 wide) is projected to d before the sum, so ``W_s e_sub + U_s Y_so`` is one linear map of
+    ``[e_sub; Y_so]`` (exactly ATLOP's head extractor when ``Y_so`` is the localized context). The bilinear form is
+    grouped in blocks (ATLOP) so that its weight is ``d * block`` instead of ``d * d`` per relation.
+    """
+
+    def __init__(self, entity_size: int, pair_size: int, hidden_size: int, block_size: int, num_labels: int) -> None:
+        super().__init__()
+        self.block_size = block_size
+        self.head_extractor = nn.Linear(entity_size + pair_size, hidden_size)
+        self.tail_extractor = nn.Linear(entity_size + pair_size, hidden_size)
+        self.bilinear = nn.Linear(hidden_size * block_size, num_labels)
+
+    def forward(self, subjects: torch.Tensor, objects: torch.Tensor, pair_features: torch.Tensor) -> torch.Tensor:
+        """Score pairs.
+
+        Args:
+            subjects: ``(N, De)`` e_sub of each pair's subject. objects: ``(N, De)`` e_obj of its object.
+            pair_features: ``(N, Dp)`` Y_so.
+
+        Returns:
+            ``(N, C)`` logits.
+        """
+        z_subject = torch.tanh(self.head_extractor(torch.cat([subjects, pair_features], dim=-1)))
+        z_object = torch.tanh(self.tail_extractor(torch.cat([objects, pair_features], dim=-1)))
+        groups = z_subject.shape[-1] // self.block_size
+        blocks_subject = z_subject.view(-1, groups, self.block_size)
+        blocks_object = z_object.view(-1, groups, self.block_size)
+        bilinear = (blocks_subject.unsqueeze(3) * blocks_object.unsqueeze(2)).view(-1, groups * self.block_size**2)
+        return self.bilinear(bilinear)
+
+
+class PaeePreTrainedModel(PreTrainedModel):
+    """Weight init and loading conventions shared by PAEE models."""
+
+    config_class = PaeeConfig
+    config: PaeeConfig
+    base_model_prefix = "paee"
+    main_input_name = "input_ids"
+    supports_gradient_checkpointing = True
+    _supports_sdpa = True
+    _no_split_modules: list[str] = []
+
+    def _init_weights(self, module: nn.Module) -> None:
+        """Backbone modules keep their own init (and pretrained weights); heads use the generic normal init."""
+        super()._init_weights(module)
+        init_hook = getattr(module, "reset_parameters_for_paee", None)
+        if init_hook is not None:
+            init_hook(self.config.initializer_range)
+
+
+class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
+    """PAEE: predicts every relation between every ordered entity pair of a document.
+
+    Load a trained checkpoint with ``from_pretrained`` / ``AutoModel.from_pretrained``; start a new model from a
+    pretrained backbone with [`from_encoder`].
+    """
+
+    def __init__(self, config: PaeeConfig) -> None:
+        super().__init__(config)
+        self.encoder = AutoModel.from_config(config.encoder_config)
+        self._prepare_backbone()
+        hidden_size = config.encoder_config.hidden_size
+        num_types = len(config.entity_types)
+
+        if config.use_par:
+            self.context_projection = nn.Linear(hidden_size, hidden_size)  # W1 of eq. 3
+            self.pair_position_embeddings = nn.Embedding(2, hidden_size)
+            self.subject_type_embeddings = nn.Embedding(num_types, hidden_size)
+            self.object_type_embeddings = nn.Embedding(num_types, hidden_size)
+            self.pair_aware = PairAwareRepresentation(config, hidden_size)
+            pair_size = self.pair_aware.output_size
+        else:
+            pair_size = hidden_size  # ATLOP: the localized context itself
+        if config.use_eer:
+            self.entity_enhanced = RepresentationEnhancedEncoder(
+                hidden_size,
+                config.re_encoder_heads or config.encoder_config.num_attention_heads,
+                config.re_encoder_layers,
+                config.max_sentences,
+                dropout=getattr(config.encoder_config, "hidden_dropout_prob", 0.1),
+            )
+            self.cross_matching = CrossMatching(hidden_size, config.num_relations)
+            entity_size = hidden_size + config.num_relations
+        else:
+            entity_size = hidden_size
+        self.classifier = RelationClassifier(
+            entity_size, pair_size, config.classifier_hidden_size, config.bilinear_block_size, config.num_labels
+        )
+        self.post_init()
+
+    def _prepare_backbone(self) -> None:
+        # An unused pooler gets no gradient, which breaks DDP; eq. 3 needs last-layer attention rows.
+        if getattr(self.encoder, "pooler", None) is not None:
+            self.encoder.pooler = None
+        set_attention_mode(self.encoder, self.config.attention_mode)
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_encoder(
+        cls,
+        encoder_name_or_path: str,
+        relations: list[str],
+        entity_types: list[str] | None = None,
+        na_label: str = "Na",
+        **config_overrides: Any,
+    ) -> PaeeForDocumentRelationExtraction:
+        """A new PAEE model on top of pretrained backbone weights (any ``AutoModel`` checkpoint).
+
+        Args:
+            encoder_name_or_path: Hub id or directory of the backbone (e.g. ``"bert-base-cased"``).
+            relations: Relation labels, without the NA class (it becomes index 0).
+            entity_types: Entity-type vocabulary (defaults to DocRED's).
+            na_label: Name of the threshold / no-relation class.
+            **config_overrides: Any [`PaeeConfig`] field, e.g. ``use_par=False``.
+
+        Returns:
+            The model with the backbone's tokenizer attached as ``model.tokenizer`` (marker tokens added when
+            ``marker_style="entity_tags"``); ``save_pretrained`` writes it beside the weights.
+        """
+        encoder_config = AutoConfig.from_pretrained(encoder_name_or_path)
+        if isinstance(encoder_config, PaeeConfig):
+            raise ValueError(
+                f"{encoder_name_or_path} is already a PAEE checkpoint; load it with "
+                f"PaeeForDocumentRelationExtraction.from_pretrained({encoder_name_or_path!r})."
+            )
+        if not relations or na_label in relations or len(set(relations)) != len(relations):
+            raise ValueError(
+                f"relations must be distinct relation names without the NA class {na_label!r}, got {relations!r}; "
+                "e.g. relations=['P17', 'P131']."
+            )
+        id2label = {0: na_label, **{index: name for index, name in enumerate(relations, start=1)}}
+        tokenizer = AutoTokenizer.from_pretrained(encoder_name_or_path)
+        start_ids, end_ids = _framing_token_ids(tokenizer)
+        config_overrides.setdefault("document_start_token_ids", start_ids)
+        config_overrides.setdefault("document_end_token_ids", end_ids)
+        config = PaeeConfig(
+            encoder_config=encoder_config, id2label=id2label, entity_types=entity_types, **config_overrides
+        )
+        model = cls(config)
+        model.encoder = AutoModel.from_pretrained(encoder_name_or_path, config=encoder_config)
+        model._prepare_backbone()
+        if config.marker_style == "entity_tags":
+            tokenizer.add_special_tokens({"additional_special_tokens": ["<e>", "</e>"]})
+            model.encoder.resize_token_embeddings(len(tokenizer))
+            model.config.encoder_config.vocab_size = len(tokenizer)
+        model.tokenizer = tokenizer
+        return model
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path: str, *model_args: Any, **kwargs: Any):
+        """Load a PAEE checkpoint; a plain backbone directory is refused with a pointer to [`from_encoder`]."""
+        if kwargs.get("config") is None:
+            hub_kwargs = {key: kwargs[key] for key in _HUB_KWARGS if key in kwargs}
+            config_dict, _ = PreTrainedConfig.get_config_dict(pretrained_model_name_or_path, **hub_kwargs)
+            model_type = config_dict.get("model_type")
+            if model_type != PaeeConfig.model_type:
+                raise ValueError(
+                    f"{pretrained_model_name_or_path} holds a {model_type!r} model, not a PAEE checkpoint. To build "
+                    "PAEE on top of this backbone use PaeeForDocumentRelationExtraction.from_encoder("
+                    f"{str(pretrained_model_name_or_path)!r}, relations=[...], entity_types=[...])."
+                )
+        model = super().from_pretrained(pretrained_model_name_or_path, *model_args, **kwargs)
+        model._prepare_backbone()
+        return model
+
+    # ------------------------------------------------------------------ forward
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        mention_positions: torch.Tensor,
+        entity_mentions: torch.Tensor,
+        entity_types: torch.Tensor,
+        pair_indices: torch.Tensor,
+        mention_sentence_ids: torch.Tensor | None = None,
+        sentence_spans: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        return_dict: bool | None = None,
+    ) -> PaeeOutput | tuple:
+        r"""Score every given entity pair of a batch of documents.
+
+        Args:
+            input_ids: ``(B, L)`` tokens with entity markers, any length (long documents use windows).
+            attention_mask: ``(B, L)`` 1 for real tokens.
+            mention_positions: ``(B, M)`` token index of each mention's start marker, ``-1`` = padding.
+            entity_mentions: ``(B, E, K)`` indices into the mention axis for each entity, ``-1`` = padding.
+            entity_types: ``(B, E)`` entity type ids (``config.entity_types``), ``-1`` = padding.
+            pair_indices: ``(B, P, 2)`` (subject, object) entity indices, ``-1`` = padding.
+            mention_sentence_ids: ``(B, M)`` sentence of each mention (needed with PAR for the pos bit).
+            sentence_spans: ``(B, S, 2)`` token ``[start, end)`` of each sentence (needed with EER).
+            labels: ``(B, P, C)`` multi-hot relations, column 0 = 1 for NA pairs; gives ``loss``.
+            return_dict: Return a [`PaeeOutput`] (default) or a tuple.
+
+        Returns:
+            [`PaeeOutput`] with ``logits`` ``(B, P, C)``, ``pair_probs`` ``(B, P)`` and, with labels, every loss term.
+        """
+        config = self.config
+        self._check_inputs(
+            input_ids, attention_mask, mention_positions, entity_mentions, entity_types, pair_indices,
+            mention_sentence_ids, sentence_spans, labels,
+        )
+        encoded = encode_document(
+            self.encoder,
+            input_ids,
+            attention_mask,
+            mention_positions,
+            attention_mode=config.attention_mode,
+            **self._window_settings(input_ids, attention_mask),
+        )
+        hidden_states = encoded.hidden_states
+        entities, entity_attention = pool_entities(
+            hidden_states, encoded.row_attentions, mention_positions, entity_mentions
+        )
+        entity_mask = entity_mentions[..., 0] >= 0
+        pair_valid = pair_indices[..., 0] >= 0
+        context = localized_context(
+            hidden_states, entity_attention, pair_indices, attention_mask,
+            normalization=config.context_normalization, chunk_size=config.pair_chunk_size,
+        )
+
+        pair_logits = None
+        if config.use_par:
+            subject_types = gather_rows(entity_types[..., None], pair_indices[..., 0])[..., 0].clamp(min=0)
+            object_types = gather_rows(entity_types[..., None], pair_indices[..., 1])[..., 0].clamp(min=0)
+            in_same_sentence = same_sentence(mention_sentence_ids, entity_mentions, pair_indices)
+            pair_vectors = (
+                self.context_projection(context)
+                + self.pair_position_embeddings(in_same_sentence)
+                + self.subject_type_embeddings(subject_types)
+                + self.object_type_embeddings(object_types)
+            )
+            par = self.pair_aware(
+                pair_vectors, pair_indices, entity_mask.sum(1), in_same_sentence, subject_types, object_types
+            )
+            pair_features, pair_logits = par.pair_features, par.pair_logits
+        else:
+            pair_features = context
+
+        subject_logits = object_logits = None
+        if config.use_eer:
+            sentences = sentence_embeddings(hidden_states, sentence_spans)
+            enhanced = self.entity_enhanced(entities, entity_mask, sentences, sentence_spans[..., 0] >= 0)
+            subjects, objects, subject_logits, object_logits = self.cross_matching(enhanced)
+        else:
+            subjects = objects = entities
+
+        selected = pair_valid
+        if pair_logits is not None and config.prune_pairs and not self.training:
+            selected = selected & (torch.sigmoid(pair_logits) >= config.ppp_threshold)
+        logits = self._classify(subjects, objects, pair_features, pair_indices, selected)
+
+        losses = {}
+        if labels is not None:
+            losses = self._losses(logits, labels, pair_logits, subject_logits, object_logits, pair_indices, entity_mask)
+        output = PaeeOutput(
+            logits=logits,
+            pair_probs=torch.sigmoid(pair_logits) if pair_logits is not None else None,
+            subject_logits=subject_logits,
+            object_logits=object_logits,
+            **losses,
+        )
+        if return_dict is False:
+            return output.to_tuple()
+        return output
+
+    def _window_settings(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> dict[str, Any]:
+        """Window size, stride and the document's framing special tokens for long inputs (eq. 1's dynamic window)."""
+        config = self.config
+        start_ids = config.document_start_token_ids
+        end_ids = config.document_end_token_ids
+        if start_ids is None or end_ids is None:
+            last = int(attention_mask[0].sum()) - 1
+            start_ids, end_ids = [int(input_ids[0, 0])], [int(input_ids[0, last])]
+        window_size = config.window_size or default_window_size(config.encoder_config)
+        content = window_size - len(start_ids) - len(end_ids)
+        return {
+            "window_size": window_size,
+            "window_stride": config.window_stride or max(1, content * 3 // 4),
+            "start_token_ids": list(start_ids),
+            "end_token_ids": list(end_ids),
+        }
+
+    def _classify(
+        self,
+        subjects: torch.Tensor,
+        objects: torch.Tensor,
+        pair_features: torch.Tensor,
+        pair_indices: torch.Tensor,
+        selected: torch.Tensor,
+    ) -> torch.Tensor:
+        """Eq. 8 on the selected pairs only; the others get logits that decode to NA."""
+        batch_size, num_pairs = selected.shape
+        logits = pair_features.new_full((batch_size, num_pairs, self.config.num_labels), _PRUNED_LOGIT)
+        logits[..., 0] = 0.0
+        batch_index, pair_index = selected.nonzero(as_tuple=True)
+        subject_index = pair_indices[batch_index, pair_index, 0]
+        object_index = pair_indices[batch_index, pair_index, 1]
+        scores = self.classifier(
+            subjects[batch_index, subject_index],
+            objects[batch_index, object_index],
+            pair_features[batch_index, pair_index],
+        )
+        return logits.index_put((batch_index, pair_index), scores.to(logits.dtype))
+
+    def _losses(
+        self,
+        logits: torch.Tensor,
+        labels: torch.Tensor,
+        pair_logits: torch.Tensor | None,
+        subject_logits: torch.Tensor | None,
+        object_logits: torch.Tensor | None,
+        pair_indices: torch.Tensor,
+        entity_mask: torch.Tensor,
+    ) -> dict[str, torch.Tensor]:
+        """Eq. 9-12; the auxiliary targets (PPP, subject/object roles) are derived from ``labels``."""
+        config = self.config
+        labels = labels.to(logits.dtype)
+        pair_valid = pair_indices[..., 0] >= 0
+        relation_loss_fn = adaptive_softmax_loss if config.relation_loss == "adaptive_softmax" else atlop_loss
+        losses = {"relation_loss": relation_loss_fn(logits[pair_valid], labels[pair_valid])}
+        total = config.relation_loss_weight * losses["relation_loss"]
+        if pair_logits is not None:
+            pair_targets = labels[..., 1:].amax(-1)
+            losses["pair_loss"] = potential_pair_loss(pair_logits[pair_valid], pair_targets[pair_valid])
+            total = total + config.pair_loss_weight * losses["pair_loss"]
+        if subject_logits is not None:
+            subject_targets, object_targets = _role_targets(labels, pair_indices, pair_valid, entity_mask.shape[1])
+            losses["cross_matching_loss"] = (
+                cross_matching_loss(subject_logits[entity_mask], subject_targets[entity_mask])
+                + cross_matching_loss(object_logits[entity_mask], object_targets[entity_mask])
+            ) / 2
+            total = total + config.cross_matching_loss_weight * losses["cross_matching_loss"]
+        losses["loss"] = total
+        return losses
+
+    # ------------------------------------------------------------------ input checks
+    def _check_inputs(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        mention_positions: torch.Tensor,
+        entity_mentions: torch.Tensor,
+        entity_types: torch.Tensor,
+        pair_indices: torch.Tensor,
+        mention_sentence_ids: torch.Tensor | None,
+        sentence_spans: torch.Tensor | None,
+        labels: torch.Tensor | None,
+    ) -> None:
+        """Turn inconsistent batches into ValueErrors that name the argument (instead of IndexErrors deep inside)."""
+        config = self.config
+        named = {
+            "input_ids": input_ids, "attention_mask": attention_mask, "mention_positions": mention_positions,
+            "entity_mentions": entity_mentions, "entity_types": entity_types, "pair_indices": pair_indices,
+            "mention_sentence_ids": mention_sentence_ids, "sentence_spans": sentence_spans, "labels": labels,
+        }
+        expected_dims = {"input_ids": 2, "attention_mask": 2, "mention_positions": 2, "entity_mentions": 3,
+                         "entity_types": 2, "pair_indices": 3, "mention_sentence_ids": 2, "sentence_spans": 3,
+                         "labels": 3}
+        batch_size = input_ids.shape[0]
+        for name, tensor in named.items():
+            if tensor is None:
+                continue
+            if tensor.dim() != expected_dims[name]:
+                raise ValueError(f"{name} must have {expected_dims[name]} dimensions, got shape {tuple(tensor.shape)}.")
+            if tensor.shape[0] != batch_size:
+                raise ValueError(
+                    f"{name} has batch size {tensor.shape[0]} but input_ids has {batch_size}; every argument must "
+                    "describe the same documents (use DocumentCollator to build batches)."
+                )
+        if attention_mask.shape != input_ids.shape:
+            raise ValueError(f"attention_mask shape {tuple(attention_mask.shape)} != input_ids {tuple(input_ids.shape)}.")
+        if config.use_par and mention_sentence_ids is None:
+            raise ValueError("mention_sentence_ids is required with use_par=True (pos bit of eq. 3 and eq. 5).")
+        if config.use_eer and sentence_spans is None:
+            raise ValueError("sentence_spans is required with use_eer=True (sentence nodes of eq. 6).")
+        if mention_sentence_ids is not None and mention_sentence_ids.shape != mention_positions.shape:
+            raise ValueError("mention_sentence_ids must have the shape of mention_positions.")
+        if entity_types.shape[:2] != entity_mentions.shape[:2]:
+            raise ValueError(
+                f"entity_types shape {tuple(entity_types.shape)} does not match entity_mentions "
+                f"{tuple(entity_mentions.shape)} on (batch, entity)."
+            )
+        if pair_indices.shape[-1] != 2:
+            raise ValueError(f"pair_indices must end in (subject, object) pairs, got shape {tuple(pair_indices.shape)}.")
+
+        lengths = attention_mask.sum(1)
+        real_mentions = mention_positions >= 0
+        if (mention_positions >= lengths[:, None]).logical_and(real_mentions).any():
+            document = int((mention_positions >= lengths[:, None]).logical_and(real_mentions).any(1).nonzero()[0])
+            raise ValueError(
+                f"mention_positions of document {document} point beyond its {int(lengths[document])} tokens; "
+                "positions must index the start marker inside input_ids."
+            )
+        if (entity_mentions >= mention_positions.shape[1]).any():
+            raise ValueError("entity_mentions refers to a mention index beyond mention_positions.")
+        referenced = gather_rows(mention_positions[..., None], entity_mentions)[..., 0]
+        if ((entity_mentions >= 0) & (referenced < 0)).any():
+            raise ValueError("entity_mentions refers to a padding mention (mention_positions = -1).")
+        entity_mask = entity_mentions[..., 0] >= 0
+        typed = entity_types >= 0
+        if (typed & ~entity_mask).any():
+            document, entity = (typed & ~entity_mask).nonzero()[0].tolist()
+            raise ValueError(
+                f"entity {entity} of document {document} has no mentions (entity_mentions[{document}, {entity}] is "
+                "all -1); every entity needs at least one mention."
+            )
+        if (entity_mask & ~typed).any() or (entity_types >= len(config.entity_types)).any():
+            raise ValueError(
+                f"entity_types must be ids in [0, {len(config.entity_types)}) for every entity "
+                f"(config.entity_types = {config.entity_types})."
+            )
+        if not entity_mask.any(1).all():
+            document = int((~entity_mask.any(1)).nonzero()[0])
+            raise ValueError(f"document {document} has no entity; every document needs at least one entity.")
+        num_entities = entity_mask.sum(1, keepdim=True)
+        if (entity_mask != (torch.arange(entity_mask.shape[1], device=entity_mask.device) < num_entities)).any():
+            raise ValueError("entities must be contiguous from index 0 (padding only at the end of entity_mentions).")
+        valid_pairs = pair_indices[..., 0] >= 0
+        if ((pair_indices >= num_entities[..., None]) & valid_pairs[..., None]).any() or (
+            (pair_indices[..., 1] < 0) & valid_pairs
+        ).any():
+            raise ValueError("pair_indices refers to an entity that the document does not have.")
+        if labels is not None:
+            if labels.shape[:2] != pair_indices.shape[:2]:
+                raise ValueError(
+                    f"labels shape {tuple(labels.shape)} does not match pair_indices {tuple(pair_indices.shape)}."
+                )
+            if labels.shape[-1] != config.num_labels:
+                raise ValueError(
+                    f"labels has {labels.shape[-1]} classes but the model has {config.num_labels} "
+                    f"(id2label: NA + {config.num_relations} relations); a label outside the label set?"
+                )
+        if sentence_spans is not None and sentence_spans.shape[-1] != 2:
+            raise ValueError(f"sentence_spans must end in [start, end) pairs, got {tuple(sentence_spans.shape)}.")
+
+
+def _role_targets(
+    labels: torch.Tensor, pair_indices: torch.Tensor, pair_valid: torch.Tensor, num_entities: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Eq. 11 targets: entity e is subject (object) of relation r when some pair (e, .) ((., e)) holds r.
+
+    Returns:
+        Two ``(B, E, C-1)`` 0/1 tensors.
+    """
+    relations = labels[..., 1:] * pair_valid[..., None]
+    targets = []
+    for role in (0, 1):
+        index = pair_indices[..., role].clamp(min=0)[..., None].expand_as(relations)
+        counts = relations.new_zeros(labels.shape[0], num_entities, relations.shape[-1])
+        targets.append((counts.scatter_add(1, index, relations) > 0).to(labels.dtype))
+    return targets[0], targets[1]
+
+
+def _framing_token_ids(tokenizer: Any) -> tuple[list[int], list[int]]:
+    """The special tokens a tokenizer puts before and after a text (e.g. ``[CLS]`` / ``[SEP]``)."""
+    plain = tokenizer("paee", add_special_tokens=False)["input_ids"]
+    framed = tokenizer("paee")["input_ids"]
+    for start in range(len(framed) - len(plain) + 1):
+        if framed[start : start + len(plain)] == plain:
+            return framed[:start], framed[start + len(plain) :]
+    raise ValueError(f"cannot find how {type(tokenizer).__name__} frames a text with special tokens.")
