@@ -81,8 +81,9 @@ class PotentialPairPredictor(nn.Module):
 class PairAwareRepresentation(nn.Module):
     """Eq. 4-5: ``V' = Sliding(V)``, ``Y = TNet(W2 V')``, ``Y_pair = [Y; P'_pair]``.
 
-    W2 is applied per cell before filling: it is linear per cell, so ``W2 Sliding(V) = Sliding(W2 V)``, and the
-    canvas then holds D' instead of D channels.
+    W2 is applied per pair before filling: it is linear per cell, so ``W2 Sliding(V) = Sliding(W2 V)``, and the
+    canvas then holds D' instead of D channels (the pair encoders' own input 1x1 convolution becomes a D' -> D'
+    channel mix).
     """
 
     def __init__(self, config: PaeeConfig, hidden_size: int) -> None:
@@ -139,7 +140,9 @@ class PairAwareRepresentation(nn.Module):
         pair_map = pair_map.view(batch_size, size, size, -1).permute(0, 3, 1, 2)  # (B, D', n, n)
 
         filled = fill_pair_canvas(pair_map, num_entities, self.matrix_size, self.filling)
-        encoded = self.pair_encoder(filled.canvas, filled.valid)  # (B, D', N', N')
+        # windows are scored only where they overlap the block that is read back: elsewhere (tiled copies) a
+        # refined window would never reach a pair's features
+        encoded = self.pair_encoder(filled.canvas, filled.block)  # (B, D', N', N')
         features = _cells(read_back_block(encoded, num_entities, size), cell)
         if self.potential_pairs is None:
             return PairAwareOutput(pair_features=features, pair_logits=None)
