@@ -1,0 +1,43 @@
+"""Data for PAEE: readers to DocRED-format documents, validation, vocabularies, featurizer, collator, decoding."""
+
+from .collator import DocumentCollator
+from .dataset import to_dataset
+from .decoding import facts_from_document, facts_from_predictions
+from .docred import read_docred, read_dwie
+from .documents import DocumentList, SkippedDocument
+from .eog import read_eog
+from .featurizer import DocumentFeaturizer
+from .markers import MARKER_STYLES, add_marker_tokens, marker_token_ids
+from .pubtator import read_pubtator
+from .raw_text import from_raw_text
+from .validation import DocumentValidationError, validate_document
+from .vocabulary import (
+    RelationVocabulary,
+    infer_vocabularies,
+    load_docred_label_vocab,
+    load_entity_type_vocab,
+)
+
+__all__ = [
+    "MARKER_STYLES",
+    "DocumentCollator",
+    "DocumentFeaturizer",
+    "DocumentList",
+    "DocumentValidationError",
+    "RelationVocabulary",
+    "SkippedDocument",
+    "add_marker_tokens",
+    "facts_from_document",
+    "facts_from_predictions",
+    "from_raw_text",
+    "infer_vocabularies",
+    "load_docred_label_vocab",
+    "load_entity_type_vocab",
+    "marker_token_ids",
+    "read_docred",
+    "read_dwie",
+    "read_eog",
+    "read_pubtator",
+    "to_dataset",
+    "validate_document",
+]

@@ -1,0 +1,246 @@
+"""DocRED-format document -> model features (the batch contract), for any fast tokenizer.
+
+Words are mapped to sub-words through the fast tokenizer's character offsets: the words are joined with single
+spaces, the whole document is tokenized in one call (documents of a batch in one batched call), and each token
+belongs to the word its offset starts in (a token on the space between two words, such as SentencePiece's lone
+``▁``, belongs to the next word). Tokens never cross a space for WordPiece, byte-level BPE or SentencePiece, so
+this works for cased and uncased WordPiece, SentencePiece, and byte-level BPE with or without ``add_prefix_space``
+(which ``is_split_into_words`` would require).
+
+Markers (see :mod:`paee_hf.data.markers`) go before the first and after the last sub-word of every mention; mentions
+that start (end) at the same word share one start (end) marker, as in ATLOP, so nested and composite mentions are
+all kept. The tokenizer's own special tokens go around the whole document; nothing is ever truncated: long
+documents are for the model's windowed encoder.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import datasets
+from transformers import PreTrainedTokenizerBase
+
+from .markers import MarkerStyle, marker_token_ids
+from .validation import DocumentValidationError, validate_document
+from .vocabulary import check_contiguous_ids
+
+FEATURE_COLUMNS = (
+    "input_ids", "mention_positions", "mention_sentence_ids", "entity_mentions", "entity_types",
+    "sentence_spans", "pair_indices", "pair_labels", "title", "doc_index",
+)
+
+
+class DocumentFeaturizer:
+    """Validates and featurizes DocRED-format documents; picklable and deterministically hashable for ``datasets``.
+
+    Per document it produces (plain lists, so the result fits a ``datasets.Dataset``):
+
+    * ``input_ids`` (L,): the whole document with markers, between the tokenizer's own special tokens;
+    * ``mention_positions`` (M,): index of each mention's start marker, mentions grouped by entity in order;
+    * ``mention_sentence_ids`` (M,): sentence of each mention;
+    * ``entity_mentions`` (E, K_e): indices into ``mention_positions`` of each entity's mentions;
+    * ``entity_types`` (E,): type id of each entity (the type of its first mention, the DocRED convention);
+    * ``sentence_spans`` (S, 2): ``[start, end)`` token span of each sentence, markers included;
+    * ``pair_indices`` (P, 2): ordered pairs to classify: the document's ``candidate_pairs`` when it has them,
+      else every ``(h, t)`` with ``h != t``, head-major;
+    * ``pair_labels`` (P, variable): relation ids (1..C-1) of each pair, ``[]`` = NA; ``None`` when the document
+      has no ``labels`` (test data);
+    * ``title`` and ``doc_index``.
+
+    Args:
+        tokenizer: A fast tokenizer (offsets are needed).
+        label2id: Relation label -> id, 0 = no relation.
+        entity_type2id: Entity type -> id.
+        marker_style: ``"asterisk"`` or ``"entity_tags"`` (then call ``add_marker_tokens`` first).
+        source: Name used for the documents in validation messages.
+
+    Raises:
+        ValueError: For a slow tokenizer, ids that are not 0..n-1, an unknown marker style or missing marker tokens.
+    """
+
+    def __init__(
+        self,
+        tokenizer: PreTrainedTokenizerBase,
+        label2id: Mapping[str, int],
+        entity_type2id: Mapping[str, int],
+        marker_style: MarkerStyle = "asterisk",
+        source: str = "featurizer input",
+    ):
+        if not getattr(tokenizer, "is_fast", False):
+            raise ValueError(f"{type(tokenizer).__name__} is not a fast tokenizer; the featurizer needs offsets. "
+                             "Load it with AutoTokenizer.from_pretrained(..., use_fast=True).")
+        check_contiguous_ids(label2id, "label2id")
+        check_contiguous_ids(entity_type2id, "entity_type2id")
+        self.tokenizer = tokenizer
+        self.label2id = dict(label2id)
+        self.entity_type2id = dict(entity_type2id)
+        self.marker_style = marker_style
+        self.source = source
+        self.start_marker_id, self.end_marker_id = marker_token_ids(tokenizer, marker_style)
+        self.prefix_ids, self.suffix_ids = _special_token_affixes(tokenizer)
+
+    def __call__(self, document: Mapping[str, Any], doc_index: int = 0) -> dict[str, Any]:
+        """Featurize one document (validated first).
+
+        Raises:
+            DocumentValidationError: When the document is invalid.
+        """
+        return self.featurize_documents([document], [doc_index])[0]
+
+    def featurize_documents(self, documents: Sequence[Mapping[str, Any]], doc_indices: Sequence[int]) -> list[dict]:
+        """Featurize documents with one batched tokenizer call; see the class docstring for the fields.
+
+        Raises:
+            DocumentValidationError: For the first invalid document.
+        """
+        if not documents:
+            return []
+        for document, doc_index in zip(documents, doc_indices, strict=True):
+            validate_document(document, doc_index, self.source, self.label2id, self.entity_type2id)
+        texts, word_bounds = [], []
+        for document in documents:
+            words = [word for sentence in document["sents"] for word in sentence]
+            starts, ends, offset = [], [], 0
+            for word in words:
+                starts.append(offset)
+                ends.append(offset + len(word))
+                offset += len(word) + 1
+            texts.append(" ".join(words))
+            word_bounds.append((starts, ends))
+        # verbose=False: the "longer than the maximum sequence length" warning does not apply (windowed encoder)
+        encodings = self.tokenizer(texts, add_special_tokens=False, truncation=False, padding=False,
+                                   verbose=False).encodings
+        return [self._assemble(document, doc_index, encoding.ids, encoding.offsets, *bounds)
+                for document, doc_index, encoding, bounds in zip(documents, doc_indices, encodings, word_bounds)]
+
+    def featurize_batch(self, batch: Mapping[str, list], indices: Sequence[int]) -> dict[str, list]:
+        """``datasets.map(batched=True, with_indices=True)`` function: columns of documents -> feature columns."""
+        columns = list(batch)
+        documents = [{column: batch[column][row] for column in columns} for row in range(len(indices))]
+        features = self.featurize_documents(documents, indices)
+        return {name: [feature[name] for feature in features] for name in FEATURE_COLUMNS}
+
+    def featurize_dataset(self, dataset: datasets.Dataset, *, batch_size: int = 64, num_proc: int | None = None,
+                          **map_kwargs: Any) -> datasets.Dataset:
+        """Map a dataset of documents (e.g. from :func:`to_dataset`) to features; the ``datasets`` cache applies.
+
+        Args:
+            dataset: Documents, one per row.
+            batch_size: Documents per tokenizer call.
+            num_proc: Worker processes.
+            **map_kwargs: More ``Dataset.map`` arguments (e.g. ``load_from_cache_file``).
+
+        Returns:
+            A dataset with exactly the feature columns.
+        """
+        return dataset.map(self.featurize_batch, batched=True, with_indices=True, batch_size=batch_size,
+                           num_proc=num_proc, remove_columns=dataset.column_names, features=self.features,
+                           **map_kwargs)
+
+    @property
+    def features(self) -> datasets.Features:
+        """Arrow schema of the feature columns (explicit, so batches without labels or relations agree)."""
+        integer = datasets.Value("int32")
+        return datasets.Features({
+            "input_ids": datasets.List(integer),
+            "mention_positions": datasets.List(integer),
+            "mention_sentence_ids": datasets.List(integer),
+            "entity_mentions": datasets.List(datasets.List(integer)),
+            "entity_types": datasets.List(integer),
+            "sentence_spans": datasets.List(datasets.List(integer, length=2)),
+            "pair_indices": datasets.List(datasets.List(integer, length=2)),
+            "pair_labels": datasets.List(datasets.List(integer)),
+            "title": datasets.Value("string"),
+            "doc_index": datasets.Value("int64"),
+        })
+
+    def _assemble(self, document: Mapping[str, Any], doc_index: int, token_ids: list[int],
+                  token_offsets: list[tuple[int, int]], word_starts: list[int], word_ends: list[int]) -> dict[str, Any]:
+        sentences = document["sents"]
+        sentence_first_word = [0]
+        for sentence in sentences:
+            sentence_first_word.append(sentence_first_word[-1] + len(sentence))
+        word_count = sentence_first_word[-1]
+
+        # token range [first, last) of every word; words with no token (e.g. whitespace) keep an empty range
+        first_token, last_token = [0] * word_count, [0] * word_count
+        seen = [False] * word_count
+        for token_index, (char_start, _) in enumerate(token_offsets):
+            word = bisect.bisect_right(word_starts, char_start) - 1
+            if char_start >= word_ends[word] and word + 1 < word_count:
+                word += 1  # a token on the space between words (SentencePiece's lone "▁") opens the next word
+            if not seen[word]:
+                seen[word], first_token[word] = True, token_index
+            last_token[word] = token_index + 1
+
+        mention_words = [
+            (sentence_first_word[m["sent_id"]] + m["pos"][0], sentence_first_word[m["sent_id"]] + m["pos"][1] - 1)
+            for entity in document["vertexSet"] for m in entity
+        ]
+        starts_here = {start for start, _ in mention_words}
+        ends_here = {end for _, end in mention_words}
+
+        input_ids = list(self.prefix_ids)
+        start_marker_at: dict[int, int] = {}
+        sentence_spans = []
+        for sent_id in range(len(sentences)):
+            span_start = len(input_ids)
+            for word in range(sentence_first_word[sent_id], sentence_first_word[sent_id + 1]):
+                if word in starts_here:
+                    start_marker_at[word] = len(input_ids)
+                    input_ids.append(self.start_marker_id)
+                if seen[word]:
+                    input_ids.extend(token_ids[first_token[word] : last_token[word]])
+                if word in ends_here:
+                    input_ids.append(self.end_marker_id)
+            if len(input_ids) == span_start:
+                raise DocumentValidationError(self.source, doc_index, document["title"], f"sents[{sent_id}]",
+                                              "has no token for this tokenizer (only characters it drops)",
+                                              "Remove the sentence or its unreadable characters")
+            sentence_spans.append([span_start, len(input_ids)])
+        input_ids.extend(self.suffix_ids)
+
+        entity_mentions, mention_index = [], 0
+        for entity in document["vertexSet"]:
+            entity_mentions.append(list(range(mention_index, mention_index + len(entity))))
+            mention_index += len(entity)
+        entity_count = len(entity_mentions)
+        candidate_pairs = document.get("candidate_pairs")
+        if candidate_pairs is None:
+            entities = range(entity_count)
+            pair_indices = [[head, tail] for head in entities for tail in entities if head != tail]
+        else:
+            pair_indices = [list(pair) for pair in candidate_pairs]
+        return {
+            "input_ids": input_ids,
+            "mention_positions": [start_marker_at[start] for start, _ in mention_words],
+            "mention_sentence_ids": [m["sent_id"] for entity in document["vertexSet"] for m in entity],
+            "entity_mentions": entity_mentions,
+            "entity_types": [self.entity_type2id[entity[0]["type"]] for entity in document["vertexSet"]],
+            "sentence_spans": sentence_spans,
+            "pair_indices": pair_indices,
+            "pair_labels": self._pair_labels(document.get("labels"), pair_indices),
+            "title": document["title"],
+            "doc_index": doc_index,
+        }
+
+    def _pair_labels(self, labels: list[dict] | None, pair_indices: list[list[int]]) -> list[list[int]] | None:
+        if labels is None:
+            return None
+        relations_of_pair: dict[tuple[int, int], list[int]] = {}
+        for label in labels:
+            relations_of_pair.setdefault((label["h"], label["t"]), []).append(self.label2id[label["r"]])
+        for relations in relations_of_pair.values():
+            relations.sort()
+        return [list(relations_of_pair.get((head, tail), ())) for head, tail in pair_indices]
+
+
+def _special_token_affixes(tokenizer: PreTrainedTokenizerBase) -> tuple[list[int], list[int]]:
+    """The tokenizer's own special tokens before and after a single sequence (``[CLS]``/``[SEP]``, ``<s>``/``</s>``)."""
+    encoding = tokenizer("x", add_special_tokens=True)
+    word_ids = encoding.word_ids()
+    first = next(index for index, word in enumerate(word_ids) if word is not None)
+    last = max(index for index, word in enumerate(word_ids) if word is not None)
+    return encoding["input_ids"][:first], encoding["input_ids"][last + 1 :]
