@@ -11,8 +11,8 @@ from tiny_models import tiny_bert_tokenizer, tiny_roberta_tokenizer
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 from transformers import PreTrainedTokenizerFast
 
-from paee_hf.data import DocumentFeaturizer, DocumentValidationError, add_marker_tokens, to_dataset
-from paee_hf.data.featurizer import FEATURE_COLUMNS
+from paee_hf.data import DocumentFeaturizer, DocumentValidationError, add_marker_tokens, featurize_dataset, to_dataset
+from paee_hf.featurizer import FEATURE_COLUMNS
 
 LABEL2ID = {"Na": 0, "P17": 1, "P131": 2}
 TYPES = {"PER": 0, "LOC": 1, "ORG": 2}
@@ -219,7 +219,7 @@ def test_datasets_map_matches_direct_calls_and_reuses_its_cache(tmp_path, monkey
     to_dataset(documents).save_to_disk(tmp_path / "documents")
     dataset = load_from_disk(tmp_path / "documents")  # file-backed, so map results are cached
     featurizer = DocumentFeaturizer(tiny_roberta_tokenizer(), LABEL2ID, TYPES)
-    mapped = featurizer.featurize_dataset(dataset, batch_size=2, num_proc=2)
+    mapped = featurize_dataset(featurizer, dataset, batch_size=2, num_proc=2)
     direct = featurizer.featurize_documents(documents, list(range(6)))
     assert mapped.column_names == list(FEATURE_COLUMNS)
     assert mapped.to_list() == direct
@@ -229,7 +229,7 @@ def test_datasets_map_matches_direct_calls_and_reuses_its_cache(tmp_path, monkey
         raise AssertionError("the cached result should have been loaded")
 
     monkeypatch.setattr(DocumentFeaturizer, "_assemble", must_not_run)
-    again = DocumentFeaturizer(tiny_roberta_tokenizer(), LABEL2ID, TYPES).featurize_dataset(
-        dataset, batch_size=2, num_proc=2)
+    again = featurize_dataset(DocumentFeaturizer(tiny_roberta_tokenizer(), LABEL2ID, TYPES), dataset, batch_size=2,
+                              num_proc=2)
     assert again.cache_files == mapped.cache_files
     assert again.to_list() == direct

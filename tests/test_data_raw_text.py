@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from paee_hf.data import DocumentValidationError, from_raw_text, validate_document
-from paee_hf.data.segmentation import split_sentences, tokenize_words
+from paee_hf.segmentation import split_sentences, tokenize_words
 
 
 def span(text: str, needle: str, occurrence: int = 0) -> dict:

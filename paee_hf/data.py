@@ -1,7 +1,8 @@
-"""Data for PAEE: readers to DocRED-format documents, validation, vocabularies, featurizer, collator, decoding."""
+"""The data API in one place: readers to DocRED-format documents, validation, vocabularies, featurizer, collator,
+fact decoding (the modules themselves are flat so that checkpoints can ship them for trust_remote_code)."""
 
 from .collator import DocumentCollator
-from .dataset import to_dataset
+from .dataset import feature_schema, featurize_dataset, to_dataset
 from .decoding import facts_from_document, facts_from_predictions
 from .docred import read_docred, read_dwie
 from .documents import DocumentList, SkippedDocument
@@ -28,6 +29,8 @@ __all__ = [
     "SkippedDocument",
     "add_marker_tokens",
     "facts_from_document",
+    "feature_schema",
+    "featurize_dataset",
     "facts_from_predictions",
     "from_raw_text",
     "infer_vocabularies",

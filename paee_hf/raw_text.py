@@ -1,7 +1,7 @@
 """Raw text with entities given as character spans -> a DocRED-format document.
 
 Input: ``{"text": str, "entities": [{"mentions": [{"start": int, "end": int}], "type": str, "name"?: str}],
-"title"?: str}``. Sentences and words come from :mod:`paee_hf.data.segmentation`; a sentence never breaks inside
+"title"?: str}``. Sentences and words come from :mod:`paee_hf.segmentation`; a sentence never breaks inside
 a mention and every mention boundary is a word boundary, so every mention is kept exactly. Each output mention also
 carries ``char_span`` (its original ``[start, end)``) and the document carries ``entity_names`` (the given name, else
 the first mention's text), so predictions can be shown on the original text.

@@ -7,7 +7,7 @@ belongs to the word its offset starts in (a token on the space between two words
 this works for cased and uncased WordPiece, SentencePiece, and byte-level BPE with or without ``add_prefix_space``
 (which ``is_split_into_words`` would require).
 
-Markers (see :mod:`paee_hf.data.markers`) go before the first and after the last sub-word of every mention; mentions
+Markers (see :mod:`paee_hf.markers`) go before the first and after the last sub-word of every mention; mentions
 that start (end) at the same word share one start (end) marker, as in ATLOP, so nested and composite mentions are
 all kept. The tokenizer's own special tokens go around the whole document; nothing is ever truncated: long
 documents are for the model's windowed encoder.
@@ -19,7 +19,6 @@ import bisect
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import datasets
 from transformers import PreTrainedTokenizerBase
 
 from .markers import MarkerStyle, marker_token_ids
@@ -33,7 +32,8 @@ FEATURE_COLUMNS = (
 
 
 class DocumentFeaturizer:
-    """Validates and featurizes DocRED-format documents; picklable and deterministically hashable for ``datasets``.
+    """Validates and featurizes DocRED-format documents; picklable and deterministically hashable for ``datasets``
+    (see :func:`paee_hf.dataset.featurize_dataset`).
 
     Per document it produces (plain lists, so the result fits a ``datasets.Dataset``):
 
@@ -121,40 +121,6 @@ class DocumentFeaturizer:
         documents = [{column: batch[column][row] for column in columns} for row in range(len(indices))]
         features = self.featurize_documents(documents, indices)
         return {name: [feature[name] for feature in features] for name in FEATURE_COLUMNS}
-
-    def featurize_dataset(self, dataset: datasets.Dataset, *, batch_size: int = 64, num_proc: int | None = None,
-                          **map_kwargs: Any) -> datasets.Dataset:
-        """Map a dataset of documents (e.g. from :func:`to_dataset`) to features; the ``datasets`` cache applies.
-
-        Args:
-            dataset: Documents, one per row.
-            batch_size: Documents per tokenizer call.
-            num_proc: Worker processes.
-            **map_kwargs: More ``Dataset.map`` arguments (e.g. ``load_from_cache_file``).
-
-        Returns:
-            A dataset with exactly the feature columns.
-        """
-        return dataset.map(self.featurize_batch, batched=True, with_indices=True, batch_size=batch_size,
-                           num_proc=num_proc, remove_columns=dataset.column_names, features=self.features,
-                           **map_kwargs)
-
-    @property
-    def features(self) -> datasets.Features:
-        """Arrow schema of the feature columns (explicit, so batches without labels or relations agree)."""
-        integer = datasets.Value("int32")
-        return datasets.Features({
-            "input_ids": datasets.List(integer),
-            "mention_positions": datasets.List(integer),
-            "mention_sentence_ids": datasets.List(integer),
-            "entity_mentions": datasets.List(datasets.List(integer)),
-            "entity_types": datasets.List(integer),
-            "sentence_spans": datasets.List(datasets.List(integer, length=2)),
-            "pair_indices": datasets.List(datasets.List(integer, length=2)),
-            "pair_labels": datasets.List(datasets.List(integer)),
-            "title": datasets.Value("string"),
-            "doc_index": datasets.Value("int64"),
-        })
 
     def _assemble(self, document: Mapping[str, Any], doc_index: int, token_ids: list[int],
                   token_offsets: list[tuple[int, int]], word_starts: list[int], word_ends: list[int]) -> dict[str, Any]:
