@@ -61,6 +61,8 @@ class PaeeConfig(PreTrainedConfig):
         encoder_config: The backbone's config (any ``AutoModel`` architecture); a dict with ``model_type`` or a
             [`PreTrainedConfig`]. Defaults to ``bert-base``'s shape.
         entity_types: Entity-type vocabulary (index = type id). Defaults to DocRED's six types.
+        relation_names: Optional readable name of each relation label (e.g. ``{"P17": "country"}``), for
+            predictions and model cards.
         marker_style: ``"asterisk"`` puts a ``*`` token before and after every mention (ATLOP, every vocabulary has
             it); ``"entity_tags"`` uses the paper's ``<e>``/``</e>`` added as special tokens (embeddings resized).
         window_size: Tokens per encoder window for long documents (eq. 1's "dynamic window"); ``None`` = the
@@ -113,6 +115,7 @@ class PaeeConfig(PreTrainedConfig):
 
     encoder_config: dict | PreTrainedConfig | None = None
     entity_types: list[str] | None = None
+    relation_names: dict[str, str] | None = None
     marker_style: Literal["asterisk", "entity_tags"] = "asterisk"
     window_size: int | None = None
     window_stride: int | None = None
@@ -199,6 +202,9 @@ class PaeeConfig(PreTrainedConfig):
             )
         if sorted(self.id2label) != list(range(self.num_labels)):
             raise ValueError(f"PaeeConfig.id2label keys must be 0..{self.num_labels - 1}, got {sorted(self.id2label)}.")
+        unknown_names = sorted(set(self.relation_names or {}) - set(self.label2id))
+        if unknown_names:
+            raise ValueError(f"PaeeConfig.relation_names has labels that id2label lacks: {unknown_names[:5]}.")
         if not self.entity_types or len(set(self.entity_types)) != len(self.entity_types):
             raise ValueError(
                 f"PaeeConfig.entity_types must be a non-empty list of distinct names, got {self.entity_types!r}."

@@ -21,20 +21,24 @@ siblings through relative imports.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import nn
 from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedConfig, PreTrainedModel
+from transformers.dynamic_module_utils import custom_object_save
 from transformers.utils import ModelOutput
 
 from .configuration_paee import PaeeConfig
 from .document_encoder import default_window_size, encode_document, set_attention_mode
 from .entity_enhanced import CrossMatching, RepresentationEnhancedEncoder, sentence_embeddings
 from .entity_pooling import gather_rows, localized_context, pool_entities, same_sentence
+from .inference import RelationPredictor, Threshold
 from .losses import adaptive_softmax_loss, atlop_loss, cross_matching_loss, potential_pair_loss
 from .pair_aware import PairAwareRepresentation
+from .pipeline_paee import TASK, DocumentRelationExtractionPipeline
 
 #: Logit given to every relation of a pair that is padding or pruned by PPP: decodes to NA (finite for fp16).
 _PRUNED_LOGIT = -1e4
@@ -249,6 +253,59 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
         model = super().from_pretrained(pretrained_model_name_or_path, *model_args, **kwargs)
         model._prepare_backbone()
         return model
+
+    def save_pretrained(self, save_directory: str | os.PathLike, *args: Any, **kwargs: Any) -> None:
+        """``PreTrainedModel.save_pretrained`` plus the tokenizer (with its marker tokens) when one is attached, and
+        the ``document-relation-extraction`` pipeline as a custom pipeline (for ``trust_remote_code`` users)."""
+        self.config.custom_pipelines = {
+            TASK: {"impl": "pipeline_paee.DocumentRelationExtractionPipeline", "pt": ["AutoModel"], "type": "text"}
+        }
+        super().save_pretrained(save_directory, *args, **kwargs)
+        custom_object_save(DocumentRelationExtractionPipeline, save_directory)
+        if getattr(self, "tokenizer", None) is not None:
+            self.tokenizer.save_pretrained(save_directory)
+
+    def get_tokenizer(self) -> Any:
+        """The tokenizer of this checkpoint: the attached one, else the one saved beside the weights."""
+        if getattr(self, "tokenizer", None) is None:
+            source = self.name_or_path
+            try:
+                self.tokenizer = AutoTokenizer.from_pretrained(source)
+            except (OSError, ValueError) as error:
+                raise ValueError(
+                    f"no tokenizer is attached to this model and none could be loaded from {source!r} ({error}); "
+                    "pass tokenizer=AutoTokenizer.from_pretrained(...) or set model.tokenizer."
+                ) from error
+        return self.tokenizer
+
+    def predict(
+        self,
+        documents: Any,
+        batch_size: int = 8,
+        threshold: Threshold = None,
+        top_k: int | None = None,
+        return_all_scores: bool = False,
+        tokenizer: Any = None,
+    ) -> list[list[dict]]:
+        """Extract relations from documents.
+
+        Args:
+            documents: One document or a list: DocRED-format (``sents``, ``vertexSet``) or raw text
+                ``{"text": str, "entities": [{"mentions": [{"start": int, "end": int}], "type": str}]}``
+                (character spans, end exclusive; ``name`` and ``title`` optional).
+            batch_size: Documents per forward pass (documents are bucketed by length).
+            threshold: Decision threshold on the scores, a float or ``{relation label: float}``; ``None`` = 0.5,
+                i.e. the learned threshold class of eq. 9.
+            top_k: At most this many relations per pair (default ``config.max_labels_per_pair``).
+            return_all_scores: List every pair with the scores of all relations instead of only the facts.
+            tokenizer: Overrides the checkpoint's tokenizer.
+
+        Returns:
+            Per document, facts ``{"h_idx", "t_idx", "r", "relation", "score", "head", "tail"}`` sorted by score
+            (``score = sigmoid(s_r - s_TH)``).
+        """
+        predictor = RelationPredictor(self, tokenizer or self.get_tokenizer())
+        return predictor.predict(documents, batch_size, threshold, top_k, return_all_scores)
 
     # ------------------------------------------------------------------ forward
     def forward(

@@ -1,0 +1,187 @@
+"""model.predict and the document-relation-extraction pipeline: inputs, options, batching, remote loading, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import torch
+from transformers import BertModel, pipeline
+
+from paee_hf import DocumentRelationExtractionPipeline, PaeeForDocumentRelationExtraction, decode_relations
+from paee_hf.data import DocumentValidationError
+from paee_hf.inference import RelationPredictor, as_documents
+from tiny_models import tiny_bert_config, tiny_bert_tokenizer
+
+TEXT = "John Smith was born in Paris . Paris is the capital of France . He works for Acme Corp ."
+RAW_DOCUMENT = {
+    "title": "John Smith",
+    "text": TEXT,
+    "entities": [
+        {"mentions": [{"start": 0, "end": 10}], "type": "PER"},
+        {"mentions": [{"start": 23, "end": 28}, {"start": 31, "end": 36}], "type": "LOC"},
+        {"mentions": [{"start": 55, "end": 61}], "type": "LOC"},
+        {"mentions": [{"start": 77, "end": 86}], "type": "ORG"},
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("backbone")
+    tokenizer = tiny_bert_tokenizer()
+    torch.manual_seed(0)
+    BertModel(tiny_bert_config(len(tokenizer), max_position_embeddings=64)).save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    model = PaeeForDocumentRelationExtraction.from_encoder(
+        str(directory), relations=["P17", "P19", "P108"], entity_types=["PER", "ORG", "LOC"],
+        relation_names={"P17": "country", "P19": "place of birth", "P108": "employer"},
+        matrix_size=8, pair_channels=16, classifier_hidden_size=32, bilinear_block_size=8, re_encoder_layers=1,
+    )
+    with torch.no_grad():
+        model.classifier.bilinear.bias.copy_(torch.tensor([0.0, 0.3, -0.2, 0.1]))  # some scores above TH
+    checkpoint = tmp_path_factory.mktemp("checkpoint")
+    model.save_pretrained(checkpoint)
+    return checkpoint
+
+
+@pytest.fixture(scope="module")
+def model(model_dir):
+    return PaeeForDocumentRelationExtraction.from_pretrained(model_dir).eval()
+
+
+def test_predict_raw_text_returns_ranked_named_facts(model):
+    [facts] = model.predict(RAW_DOCUMENT)
+    assert facts, "the biased classifier predicts some relations"
+    assert [fact["score"] for fact in facts] == sorted((fact["score"] for fact in facts), reverse=True)
+    names = ["John Smith", "Paris", "France", "Acme Corp"]
+    for fact in facts:
+        assert set(fact) == {"h_idx", "t_idx", "r", "relation", "score", "head", "tail"}
+        assert fact["head"] == names[fact["h_idx"]] and fact["tail"] == names[fact["t_idx"]]
+        assert fact["relation"] == {"P17": "country", "P19": "place of birth", "P108": "employer"}[fact["r"]]
+        assert 0.5 < fact["score"] < 1.0
+
+
+def test_predict_agrees_with_forward_and_decoding(model):
+    [facts] = model.predict(RAW_DOCUMENT)
+    predictor = RelationPredictor(model, model.get_tokenizer())  # run the same batch by hand
+    feature = predictor.featurize(as_documents(RAW_DOCUMENT))[0]
+    batch = predictor.collator([feature])
+    with torch.no_grad():
+        logits = model(**{k: v for k, v in batch.items() if k not in ("titles", "doc_indices")}).logits
+    decoded = decode_relations(logits)[0]
+    expected = {
+        (h, t, model.config.id2label[r])
+        for p, (h, t) in enumerate(feature["pair_indices"])
+        for r in range(1, model.config.num_labels)
+        if decoded[p, r]
+    }
+    assert {(f["h_idx"], f["t_idx"], f["r"]) for f in facts} == expected
+
+
+def test_threshold_top_k_and_all_scores(model):
+    [default] = model.predict(RAW_DOCUMENT)
+    [loose] = model.predict(RAW_DOCUMENT, threshold=0.01)
+    [strict] = model.predict(RAW_DOCUMENT, threshold=0.99)
+    assert len(loose) == 12 * 3 and len(strict) < len(default) <= len(loose)
+    [only_p17] = model.predict(RAW_DOCUMENT, threshold={"P19": 0.99, "P108": 0.99, "P17": 0.01})
+    assert {fact["r"] for fact in only_p17} == {"P17"}
+    [one_each] = model.predict(RAW_DOCUMENT, threshold=0.01, top_k=1)
+    assert len(one_each) == 12 and len({(f["h_idx"], f["t_idx"]) for f in one_each}) == 12
+    [every_pair] = model.predict(RAW_DOCUMENT, return_all_scores=True)
+    assert len(every_pair) == 12 and set(every_pair[0]["scores"]) == {"P17", "P19", "P108"}
+    with pytest.raises(ValueError, match=r"threshold names relations the model does not have: \['P999'\]"):
+        model.predict(RAW_DOCUMENT, threshold={"P999": 0.4})
+    with pytest.raises(ValueError, match=r"threshold must be a number in \(0, 1\)"):
+        model.predict(RAW_DOCUMENT, threshold=1.5)
+
+
+def test_batching_does_not_change_predictions(model):
+    documents = [RAW_DOCUMENT, {**RAW_DOCUMENT, "title": "short", "text": TEXT[:37], "entities": RAW_DOCUMENT[
+        "entities"][:2]}, RAW_DOCUMENT]
+    one_by_one = model.predict(documents, batch_size=1, return_all_scores=True)
+    together = model.predict(documents, batch_size=3, return_all_scores=True)
+    for single, batched in zip(one_by_one, together):
+        assert [(f["h_idx"], f["t_idx"]) for f in single] == [(f["h_idx"], f["t_idx"]) for f in batched]
+        for a, b in zip(single, batched):
+            assert a["scores"] == pytest.approx(b["scores"], abs=1e-5)
+
+
+def test_docred_documents_and_long_documents(model):
+    words = TEXT.split()
+    docred = {
+        "title": "as DocRED", "sents": [words[:6], words[6:12], words[12:]],
+        "vertexSet": [
+            [{"name": "John Smith", "pos": [0, 2], "sent_id": 0, "type": "PER"}],
+            [{"name": "Paris", "pos": [5, 6], "sent_id": 0, "type": "LOC"}],
+        ],
+    }
+    [facts] = model.predict(docred, threshold=0.01)
+    assert {(f["head"], f["tail"]) for f in facts} == {("John Smith", "Paris"), ("Paris", "John Smith")}
+    long_document = {"text": " ".join([TEXT] * 12), "entities": RAW_DOCUMENT["entities"]}  # ~15 windows of 64
+    [facts] = model.predict(long_document, threshold=0.01)
+    assert len(facts) == 12 * 3
+
+
+@pytest.mark.parametrize(
+    "document, message",
+    [
+        ({"text": TEXT, "entities": []}, "entities"),
+        ({"text": TEXT, "entities": [{"mentions": [{"start": 80, "end": 200}], "type": "PER"}]}, "outside"),
+        ({"text": TEXT, "entities": [{"mentions": [{"start": 0, "end": 10}], "type": "PER"},
+                                     {"mentions": [{"start": 5, "end": 12}], "type": "PER"}]}, "overlap"),
+        ({"text": TEXT, "entities": [{"mentions": [{"start": 4, "end": 4}], "type": "PER"}]}, "empty"),
+        ({"text": 42, "entities": [{"mentions": [{"start": 0, "end": 1}], "type": "PER"}]}, "text"),
+        ({"text": TEXT, "entities": [{"mentions": [{"start": 0, "end": 4}], "type": "GPE"}]}, "GPE"),
+        ({"sentence": TEXT}, "neither 'text' nor 'sents'"),
+    ],
+)
+def test_bad_input_gets_a_clear_error(model, document, message):
+    with pytest.raises(DocumentValidationError, match=message) as caught:
+        model.predict(document)
+    assert "document 0" in str(caught.value)
+
+
+def test_pipeline_matches_predict(model):
+    extractor = pipeline("document-relation-extraction", model=model, tokenizer=model.get_tokenizer())
+    assert isinstance(extractor, DocumentRelationExtractionPipeline)
+    assert extractor(RAW_DOCUMENT) == model.predict(RAW_DOCUMENT)[0]
+    assert extractor([RAW_DOCUMENT, RAW_DOCUMENT], batch_size=2, threshold=0.2) == model.predict(
+        [RAW_DOCUMENT, RAW_DOCUMENT], threshold=0.2
+    )
+    assert len(extractor(RAW_DOCUMENT, return_all_scores=True)) == 12
+
+
+def test_saved_checkpoint_ships_the_pipeline(model_dir):
+    config = json.loads((model_dir / "config.json").read_text())
+    assert config["custom_pipelines"]["document-relation-extraction"]["impl"] == (
+        "pipeline_paee.DocumentRelationExtractionPipeline"
+    )
+    assert (model_dir / "pipeline_paee.py").exists() and (model_dir / "featurizer.py").exists()
+    assert (model_dir / "tokenizer.json").exists()
+
+
+def test_remote_pipeline_without_the_package(model, model_dir, tmp_path):
+    expected = model.predict(RAW_DOCUMENT)[0]
+    script = textwrap.dedent(
+        f"""
+        import json, sys
+        sys.modules["paee_hf"] = None  # any import of the package now fails
+        import torch
+        torch.set_num_threads({torch.get_num_threads()})
+        from transformers import pipeline
+        extractor = pipeline(model={str(model_dir)!r}, trust_remote_code=True)
+        print(json.dumps(extractor(json.loads({json.dumps(json.dumps(RAW_DOCUMENT))}))))
+        """
+    )
+    env = {**os.environ, "HF_HOME": str(tmp_path / "hf_home"), "HF_HUB_OFFLINE": "1"}
+    env.pop("PYTHONPATH", None)
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    remote = json.loads(result.stdout.strip().splitlines()[-1])
+    assert [(f["h_idx"], f["t_idx"], f["r"]) for f in remote] == [(f["h_idx"], f["t_idx"], f["r"]) for f in expected]
+    assert [f["score"] for f in remote] == pytest.approx([f["score"] for f in expected], abs=1e-6)
