@@ -22,14 +22,16 @@ siblings through relative imports.
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from typing import Any
 
 import torch
+from huggingface_hub import HfApi
 from torch import nn
 from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedConfig, PreTrainedModel
 from transformers.dynamic_module_utils import custom_object_save
-from transformers.utils import ModelOutput
+from transformers.utils import ModelOutput, logging
 
 from .configuration_paee import PaeeConfig
 from .document_encoder import default_window_size, encode_document, set_attention_mode
@@ -37,12 +39,15 @@ from .entity_enhanced import CrossMatching, RepresentationEnhancedEncoder, sente
 from .entity_pooling import gather_rows, localized_context, pool_entities, same_sentence
 from .inference import RelationPredictor, Threshold
 from .losses import adaptive_softmax_loss, atlop_loss, cross_matching_loss, potential_pair_loss
+from .model_card import load_model_card_text, readme_text
 from .pair_aware import PairAwareRepresentation
 from .pipeline_paee import TASK, DocumentRelationExtractionPipeline
 
 #: Logit given to every relation of a pair that is padding or pruned by PPP: decodes to NA (finite for fp16).
 _PRUNED_LOGIT = -1e4
 _HUB_KWARGS = ("cache_dir", "force_download", "proxies", "token", "revision", "local_files_only", "subfolder")
+
+logger = logging.get_logger(__name__)
 
 
 @dataclass
@@ -146,6 +151,10 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
     pretrained backbone with [`from_encoder`].
     """
 
+    #: README.md text (or ``paee_hf.model_card.PaeeCardData``) that ``save_pretrained`` / ``push_to_hub`` write;
+    #: ``from_pretrained`` attaches the checkpoint's own README.md. ``None``: a card generated from the config.
+    model_card: Any = None
+
     def __init__(self, config: PaeeConfig) -> None:
         super().__init__(config)
         self.encoder = AutoModel.from_config(config.encoder_config)
@@ -240,8 +249,8 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path: str, *model_args: Any, **kwargs: Any):
         """Load a PAEE checkpoint; a plain backbone directory is refused with a pointer to [`from_encoder`]."""
+        hub_kwargs = {key: kwargs[key] for key in _HUB_KWARGS if key in kwargs}
         if kwargs.get("config") is None:
-            hub_kwargs = {key: kwargs[key] for key in _HUB_KWARGS if key in kwargs}
             config_dict, _ = PreTrainedConfig.get_config_dict(pretrained_model_name_or_path, **hub_kwargs)
             model_type = config_dict.get("model_type")
             if model_type != PaeeConfig.model_type:
@@ -252,11 +261,24 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
                 )
         model = super().from_pretrained(pretrained_model_name_or_path, *model_args, **kwargs)
         model._prepare_backbone()
+        model.model_card = load_model_card_text(pretrained_model_name_or_path, **hub_kwargs)
         return model
 
-    def save_pretrained(self, save_directory: str | os.PathLike, *args: Any, **kwargs: Any) -> None:
-        """``PreTrainedModel.save_pretrained`` plus the tokenizer (with its marker tokens) when one is attached, and
-        the ``document-relation-extraction`` pipeline as a custom pipeline (for ``trust_remote_code`` users)."""
+    def save_pretrained(
+        self, save_directory: str | os.PathLike, *args: Any, model_card: Any = None, **kwargs: Any
+    ) -> None:
+        """``PreTrainedModel.save_pretrained`` plus the tokenizer (with its marker tokens) when one is attached, the
+        ``document-relation-extraction`` pipeline as a custom pipeline (for ``trust_remote_code`` users) and the model
+        card as README.md (``model_card`` if given, else ``self.model_card``, else one generated from the config).
+
+        ``push_to_hub=True`` uploads through [`push_to_hub`], so the Hub gets this card, not a generic one.
+        """
+        if kwargs.pop("push_to_hub", False):
+            hub = {key: kwargs.pop(key) for key in ("commit_message", "create_pr", "private") if key in kwargs}
+            repo_id = kwargs.pop("repo_id", os.path.basename(os.path.normpath(save_directory)))
+            self.save_pretrained(save_directory, *args, model_card=model_card, **kwargs)
+            self.push_to_hub(repo_id, token=kwargs.get("token"), model_card=model_card, **hub)
+            return
         self.config.custom_pipelines = {
             TASK: {"impl": "pipeline_paee.DocumentRelationExtractionPipeline", "pt": ["AutoModel"], "type": "text"}
         }
@@ -264,13 +286,59 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
         custom_object_save(DocumentRelationExtractionPipeline, save_directory)
         if getattr(self, "tokenizer", None) is not None:
             self.tokenizer.save_pretrained(save_directory)
+        if kwargs.get("is_main_process", args[0] if args else True):
+            try:
+                text = readme_text(self, model_card)
+            except FileNotFoundError as error:  # remote-code copy without paee-hf: no template to render from
+                logger.warning(f"README.md not written to {save_directory}: {error}")
+            else:
+                with open(os.path.join(save_directory, "README.md"), "w", encoding="utf-8") as handle:
+                    handle.write(text)
+
+    def push_to_hub(
+        self,
+        repo_id: str,
+        *,
+        commit_message: str | None = None,
+        commit_description: str | None = None,
+        private: bool | None = None,
+        token: bool | str | None = None,
+        revision: str | None = None,
+        create_pr: bool = False,
+        max_shard_size: int | str | None = "50GB",
+        tags: list[str] | None = None,
+        model_card: Any = None,
+    ) -> Any:
+        """Upload config, weights, tokenizer, the code for ``trust_remote_code`` and this model's card to the Hub.
+
+        The stock method replaces README.md with a generic card; here README.md is ``model_card`` if given, else
+        ``self.model_card`` (the card of the checkpoint this model was loaded from, or set by training), else a card
+        generated from the config; ``tags`` are added to its metadata. Other arguments as in
+        ``PreTrainedModel.push_to_hub``.
+
+        Returns:
+            The ``huggingface_hub.CommitInfo`` of the upload.
+        """
+        api = HfApi()
+        card = readme_text(self, model_card, tags)  # before any upload: a card that cannot be rendered stops here
+        repo_id = api.create_repo(repo_id, private=private, token=token, exist_ok=True).repo_id
+        if revision is not None and not revision.startswith("refs/pr"):
+            api.create_branch(repo_id, branch=revision, token=token, exist_ok=True)
+        with tempfile.TemporaryDirectory() as staging:
+            self.save_pretrained(staging, max_shard_size=max_shard_size, model_card=card)
+            return api.upload_folder(
+                repo_id=repo_id, folder_path=staging, commit_message=commit_message or "Upload PAEE model",
+                commit_description=commit_description, token=token, revision=revision, create_pr=create_pr,
+            )
 
     def get_tokenizer(self) -> Any:
         """The tokenizer of this checkpoint: the attached one, else the one saved beside the weights."""
         if getattr(self, "tokenizer", None) is None:
             source = self.name_or_path
             try:
-                self.tokenizer = AutoTokenizer.from_pretrained(source)
+                # config given: AutoTokenizer would otherwise load config.json and, seeing auto_map, prompt for
+                # trust_remote_code on stdin
+                self.tokenizer = AutoTokenizer.from_pretrained(source, config=self.config)
             except (OSError, ValueError) as error:
                 raise ValueError(
                     f"no tokenizer is attached to this model and none could be loaded from {source!r} ({error}); "
