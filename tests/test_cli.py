@@ -1,0 +1,177 @@
+"""The ``paee`` command line: help, one-line user errors with status 2, train / evaluate / predict / quickstart."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import test_training as fixtures
+from paee_hf import PaeeForDocumentRelationExtraction
+from paee_hf import cli
+from paee_hf.metrics import evaluate, read_codalab_submission
+
+TRAIN_OPTIONS = ("--config", "--train-file", "--dev-file", "--test-file", "--encoder", "--output-dir", "--epochs",
+                 "--batch-size", "--max-steps", "--seed", "--resume", "--overwrite", "--set")
+EVALUATE_OPTIONS = ("--model", "--data-file", "--data-format", "--train-file", "--train-facts", "--batch-size",
+                    "--output")
+PREDICT_OPTIONS = ("--model", "--input", "--output", "--format", "--data-format", "--batch-size")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """``paee train`` on the tiny corpus with command-line overrides; returns (root, config file, output dir)."""
+    root = tmp_path_factory.mktemp("cli")
+    config_path = root / "config.json"
+    config_path.write_text(json.dumps(fixtures.tiny_config_dict(root, epochs=5, seed=1)))
+    output_dir = root / "trained"
+    status = cli.main(["train", "--config", str(config_path), "--output-dir", str(output_dir), "--epochs", "2",
+                       "--batch-size", "3", "--max-steps", "6", "--seed", "7", "--set", "use_eer=false",
+                       "--set", "lr_head=5e-4"])
+    assert status == 0
+    return root, config_path, output_dir
+
+
+def user_error(capsys, argv: list[str]) -> str:
+    """Run ``paee argv`` expecting a user error; returns its one ``paee: error:`` line (the last one on stderr)."""
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as raised:
+        sys.exit(cli.main(argv))
+    assert raised.value.code == 2
+    stderr = capsys.readouterr().err
+    errors = [line for line in stderr.splitlines() if "error" in line.lower()]
+    assert len(errors) == 1 and errors[0].startswith("paee: error: "), stderr
+    assert stderr.rstrip().endswith(errors[0]) and "Traceback" not in stderr
+    return errors[0]
+
+
+@pytest.mark.parametrize(("command", "options"), [
+    ("train", TRAIN_OPTIONS), ("evaluate", EVALUATE_OPTIONS), ("predict", PREDICT_OPTIONS),
+    ("quickstart", ("--output-dir", "--epochs", "--overwrite")),
+])
+def test_help_documents_every_option(capsys, command, options):
+    with pytest.raises(SystemExit) as raised:
+        cli.main([command, "--help"])
+    assert raised.value.code == 0
+    text = capsys.readouterr().out
+    for option in options:
+        assert option in text, option
+
+
+def test_overrides_reach_the_run_and_the_model(trained):
+    root, _, output_dir = trained
+    saved = json.loads((output_dir / "training_config.json").read_text())
+    assert (saved["epochs"], saved["batch_size"], saved["max_steps"], saved["seed"]) == (2, 3, 6, 7)
+    assert saved["model"]["use_eer"] is False and saved["lr_head"] == 5e-4
+    model = PaeeForDocumentRelationExtraction.from_pretrained(output_dir / "model")
+    assert model.config.use_eer is False and not hasattr(model, "entity_enhanced")
+    assert json.loads((output_dir / "results.json").read_text())["global_step"] == 6
+
+
+def test_evaluate_prints_and_writes_every_metric(trained, capsys):
+    root, _, output_dir = trained
+    capsys.readouterr()
+    metrics_path = root / "metrics" / "dev.json"
+    status = cli.main(["evaluate", "--model", str(output_dir / "model"), "--data-file", str(root / "dev.json"),
+                       "--train-file", str(root / "train.json"), "--output", str(metrics_path)])
+    assert status == 0
+    written = json.loads(metrics_path.read_text())
+    reference = evaluate([], json.loads((root / "dev.json").read_text()), train_facts=[])
+    assert set(written) == set(reference)
+    printed = capsys.readouterr().out
+    for key, value in written.items():
+        if key != "per_relation":
+            shown = str(value) if key.startswith("num_") else f"{100 * value:.2f}"
+            assert f"{key}" in printed and shown in printed, key
+    assert written["num_gold"] == 12 and "relation" in printed
+
+
+@pytest.mark.parametrize("output_format", ["jsonl", "docred", "codalab"])
+def test_predict_writes_each_format(trained, capsys, output_format):
+    root, _, output_dir = trained
+    suffix = {"jsonl": ".jsonl", "docred": ".json", "codalab": ".zip"}[output_format]
+    output = root / "predictions" / f"test{suffix}"
+    status = cli.main(["predict", "--model", str(output_dir / "model"), "--input", str(root / "test.json"),
+                       "--output", str(output), "--format", output_format])
+    assert status == 0
+    count = int(capsys.readouterr().out.split()[0])
+    documents = json.loads((root / "test.json").read_text())
+    if output_format == "jsonl":
+        lines = [json.loads(line) for line in output.read_text().splitlines()]
+        assert [line["title"] for line in lines] == [document["title"] for document in documents]
+        assert sum(len(line["relations"]) for line in lines) == count
+        for relation in (relation for line in lines for relation in line["relations"]):
+            assert set(relation) == {"h_idx", "t_idx", "r", "relation", "head", "tail"}
+    elif output_format == "docred":
+        labelled = json.loads(output.read_text())
+        assert [document["sents"] for document in labelled] == [document["sents"] for document in documents]
+        assert sum(len(document["labels"]) for document in labelled) == count
+    else:
+        assert len(read_codalab_submission(output)) == count
+
+
+def test_user_errors_print_one_line_and_exit_2(tmp_path, trained, capsys):
+    root, config_path, output_dir = trained
+    line = user_error(capsys, ["train", "--config", str(tmp_path / "missing.json")])
+    assert "missing.json: no such file and no packaged config" in line and "quickstart.json" in line
+
+    typo = tmp_path / "typo.json"
+    typo.write_text(json.dumps({**json.loads(config_path.read_text()), "batchsize": 2}))
+    assert "unknown config key 'batchsize'; did you mean 'batch_size'?" in user_error(
+        capsys, ["train", "--config", str(typo)])
+    assert "--set: unknown key 'use_parr'; did you mean 'use_par'?" in user_error(
+        capsys, ["train", "--config", str(config_path), "--set", "use_parr=false"])
+
+    invalid = tmp_path / "invalid.json"
+    documents = fixtures.make_documents(2, 0)
+    documents[1]["vertexSet"][0][0]["pos"] = [0, 99]
+    invalid.write_text(json.dumps(documents))
+    line = user_error(capsys, ["train", "--config", str(config_path), "--train-file", str(invalid),
+                               "--output-dir", str(tmp_path / "out")])
+    assert 'invalid.json, document 1 ("doc 0-1"): vertexSet[0][0].pos [0, 99] lies outside sentence 0' in line
+
+    assert "already holds a run" in user_error(capsys, ["train", "--config", str(config_path), "--output-dir",
+                                                        str(output_dir)])
+    assert "is not a model directory (no config.json)" in user_error(
+        capsys, ["evaluate", "--model", str(tmp_path), "--data-file", str(root / "dev.json")])
+    assert "documents have no labels" in user_error(
+        capsys, ["evaluate", "--model", str(output_dir / "model"), "--data-file", str(root / "test.json")])
+    assert "no such file" in user_error(
+        capsys, ["predict", "--model", str(output_dir / "model"), "--input", str(tmp_path / "none.json"),
+                 "--output", str(tmp_path / "p.jsonl")])
+    assert "Is a directory" in user_error(
+        capsys, ["predict", "--model", str(output_dir / "model"), "--input", str(root / "test.json"),
+                 "--output", str(tmp_path)])
+
+
+def test_quickstart_runs_train_evaluate_predict(tmp_path, monkeypatch, capsys):
+    """The quickstart pipeline on the tiny backbone (the real one, MiniLM on the embedded corpus, takes minutes)."""
+    configs = tmp_path / "configs"
+    configs.mkdir()
+    tiny = fixtures.tiny_config_dict(tmp_path / "data", epochs=1)
+    (configs / "quickstart.json").write_text(json.dumps(tiny))
+    monkeypatch.setattr(cli, "CONFIGS_DIR", configs)
+    # the tiny test split is unlabelled; the quickstart scores a labelled one
+    (tmp_path / "data" / "test.json").write_text(json.dumps(fixtures.make_documents(2, 2)))
+    output_dir = tmp_path / "quickstart"
+    assert cli.main(["quickstart", "--output-dir", str(output_dir)]) == 0
+    printed = capsys.readouterr().out
+    for name in ("dev_metrics.json", "test_metrics.json", "test_predictions.jsonl", "model"):
+        assert (output_dir / name).exists(), name
+        assert str(output_dir / name) in printed, name
+    dev_f1 = json.loads((output_dir / "dev_metrics.json").read_text())["f1"]
+    assert f"dev   F1 {100 * dev_f1:.2f}" in printed
+    assert "already holds a run" in user_error(capsys, ["quickstart", "--output-dir", str(output_dir)])
+
+
+def test_training_script_is_paee_train_and_exits_2_without_traceback(tmp_path):
+    """``training/train.py`` (what ``accelerate launch`` runs) is ``paee train``; a real process gets status 2."""
+    completed = subprocess.run([sys.executable, str(Path(__file__).resolve().parents[1] / "training" / "train.py"),
+                                "--config", str(tmp_path / "absent.json")],
+                               env=fixtures.subprocess_env(), capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 2
+    assert "Traceback" not in completed.stderr
+    assert completed.stderr.strip().splitlines()[-1].startswith("paee: error: --config")

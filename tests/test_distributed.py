@@ -1,0 +1,91 @@
+"""Real data parallelism: the training loop under ``torchrun --nproc_per_node 2`` on CPU (gloo).
+
+``accelerate launch --cpu --num_processes 2`` would start a single process; ``ACCELERATE_USE_CPU=1 torchrun`` starts
+two ranks that Accelerate joins into one DDP group.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import test_training as fixtures
+from paee_hf.prediction import evaluate_model
+
+_RANK_SCRIPT = textwrap.dedent("""
+    import hashlib, json, sys
+    from pathlib import Path
+    from paee_hf.training import train
+    from paee_hf.training_args import TrainingConfig
+
+    config = TrainingConfig.from_json(sys.argv[1])
+
+    def on_step_end(progress, accelerator, model):
+        weights = accelerator.unwrap_model(model).state_dict()
+        digest = hashlib.sha256()
+        for name in sorted(weights):
+            digest.update(name.encode())
+            digest.update(weights[name].detach().cpu().contiguous().numpy().tobytes())
+        record = {"step": progress.global_step, "rank": accelerator.process_index,
+                  "world_size": accelerator.num_processes, "distributed_type": str(accelerator.distributed_type),
+                  "weights_sha256": digest.hexdigest()}
+        with open(Path(config.output_dir) / f"rank{accelerator.process_index}.jsonl", "a") as handle:
+            handle.write(json.dumps(record) + "\\n")
+
+    train(config, on_step_end=on_step_end)
+""")
+
+
+@pytest.fixture(scope="module")
+def two_rank_run(tmp_path_factory):
+    """7 training documents (uneven over 2 ranks), 3 dev documents evaluated one per batch (rank 1 gets a padded
+    duplicate in the last batch)."""
+    torchrun = Path(sys.executable).parent / "torchrun"
+    if not torchrun.exists():
+        pytest.skip(f"torchrun is not installed beside this Python ({torchrun})")
+    root = tmp_path_factory.mktemp("ddp")
+    fixtures.write_corpus(root, train=7, dev=3, test=2)
+    config = fixtures.tiny_config_dict(root, output_dir=str(root / "run"), epochs=2, batch_size=1,
+                                       eval_batch_size=1, eval_every=2)
+    config_path = root / "config.json"
+    config_path.write_text(json.dumps(config))
+    script = root / "rank.py"
+    script.write_text(_RANK_SCRIPT)
+    env = fixtures.subprocess_env()
+    env["ACCELERATE_USE_CPU"] = "1"
+    completed = subprocess.run(
+        [str(torchrun), "--standalone", "--nproc_per_node", "2", str(script), str(config_path)],
+        env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    return root, config
+
+
+def test_two_ranks_train_in_step_with_identical_weights(two_rank_run):
+    root, _ = two_rank_run
+    ranks = [[json.loads(line) for line in (root / "run" / f"rank{rank}.jsonl").read_text().splitlines()]
+             for rank in (0, 1)]
+    # 7 documents over 2 ranks with batch 1: 4 steps per epoch (rank 1 repeats a document), 2 epochs
+    assert [record["step"] for record in ranks[0]] == [record["step"] for record in ranks[1]] == list(range(1, 9))
+    for record_0, record_1 in zip(*ranks):
+        assert (record_0["world_size"], record_1["world_size"]) == (2, 2)
+        assert (record_0["rank"], record_1["rank"]) == (0, 1)
+        assert record_0["distributed_type"] == "DistributedType.MULTI_CPU"
+        assert record_0["weights_sha256"] == record_1["weights_sha256"]  # gradients averaged every step
+    assert len({record["weights_sha256"] for record in ranks[0]}) == 8  # and the weights really moved
+
+
+def test_dev_metrics_count_every_document_once(two_rank_run):
+    root, config = two_rank_run
+    results = json.loads((root / "run" / "results.json").read_text())
+    dev_documents = json.loads((root / "dev.json").read_text())
+    assert results["dev_metrics"]["num_gold"] == sum(len(document["labels"]) for document in dev_documents)
+    # the same model scored by one process gives the same numbers: no document dropped or counted twice
+    single = evaluate_model(root / "run" / "model", config["dev_file"], train_files=[config["train_file"]],
+                            batch_size=1)
+    assert single == results["dev_metrics"]
