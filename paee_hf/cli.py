@@ -84,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
                               "FILE ends in .zip); jsonl: one line per document with names (default)")
     predict.add_argument("--data-format", choices=DATA_FORMATS, default="docred", help="reader (default: docred)")
     predict.add_argument("--batch-size", type=int, default=8, metavar="N", help="documents per batch (default 8)")
+    predict.add_argument("--html", metavar="FILE", help="also write a page: each document with its entities "
+                         "highlighted, the predicted relations as a table and a graph")
 
     quickstart = commands.add_parser(
         "quickstart", help="train -> evaluate -> predict on the embedded corpus with MiniLM (offline, CPU)",
@@ -147,8 +149,10 @@ def _predict(args: argparse.Namespace) -> None:
     from .prediction import predict_file
 
     path, count = predict_file(args.model, args.input, args.output, output_format=args.format,
-                               data_format=args.data_format, batch_size=args.batch_size)
+                               data_format=args.data_format, batch_size=args.batch_size, html_file=args.html)
     print(f"{count} predicted relations written to {path} ({args.format})")
+    if args.html:
+        print(f"page with highlighted entities, a relation table and graph: {args.html}")
 
 
 def _quickstart(args: argparse.Namespace) -> None:

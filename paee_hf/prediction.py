@@ -28,6 +28,7 @@ from .data import (
     read_eog,
     read_pubtator,
 )
+from .html_view import write_predictions_html
 from .metrics import evaluate, load_train_facts, train_facts_from_documents, write_codalab_submission
 from .modeling_paee import PaeeForDocumentRelationExtraction, decode_relations
 
@@ -284,8 +285,10 @@ def predict_file(
     output_format: str = "jsonl",
     data_format: str = "docred",
     batch_size: int = 8,
+    html_file: str | os.PathLike | None = None,
 ) -> tuple[Path, int]:
-    """Predict the relations of every document of ``input_file`` and write them (see [`write_predictions`]).
+    """Predict the relations of every document of ``input_file`` and write them (see [`write_predictions`]);
+    with ``html_file`` also a page showing each document, its entities and the predicted relations with scores.
 
     Returns:
         The written path and the number of predicted facts.
@@ -298,6 +301,11 @@ def predict_file(
                  for document in read_documents(input_file, data_format, entity_type2id=entity_type_ids(model))]
     facts = _predict_documents(model, tokenizer, documents, os.fspath(input_file), batch_size)
     path = write_predictions(facts, documents, output_file, output_format, model.config.relation_names)
+    if html_file is not None:
+        # model.predict decodes the same way and keeps the scores the page shows
+        scored = model.predict(documents, batch_size=batch_size, tokenizer=tokenizer)
+        write_predictions_html(html_file, documents, scored, title=f"PAEE predictions: {Path(input_file).name}",
+                               relation_names=model.config.relation_names)
     return path, sum(len(document) for document in facts)
 
 

@@ -113,6 +113,20 @@ def test_predict_writes_each_format(trained, capsys, output_format):
         assert len(read_codalab_submission(output)) == count
 
 
+def test_predict_html_page_shows_every_document_and_fact(trained, capsys):
+    root, _, output_dir = trained
+    page = root / "predictions" / "view.html"
+    status = cli.main(["predict", "--model", str(output_dir / "model"), "--input", str(root / "test.json"),
+                       "--output", str(root / "predictions" / "view.jsonl"), "--html", str(page)])
+    assert status == 0 and str(page) in capsys.readouterr().out
+    html = page.read_text()
+    lines = [json.loads(line) for line in (root / "predictions" / "view.jsonl").read_text().splitlines()]
+    for line in lines:
+        assert line["title"] in html
+        for relation in line["relations"]:
+            assert relation["relation"] in html
+
+
 def test_user_errors_print_one_line_and_exit_2(tmp_path, trained, capsys):
     root, config_path, output_dir = trained
     line = user_error(capsys, ["train", "--config", str(tmp_path / "missing.json")])
