@@ -1,0 +1,189 @@
+"""Smoke and unit tests of benchmarks/: the scripts run end to end on a tiny model, and their arithmetic is right.
+
+No timing assertions: only structure, bookkeeping and hand-computed statistics.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from transformers import BertConfig
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ lives beside the package, not inside it
+
+import paee_hf.modeling_paee as modeling_module  # noqa: E402
+from benchmarks.comparison import check_targets  # noqa: E402
+from benchmarks.memory import measure_peak_memory, peak_reset_supported  # noqa: E402
+from benchmarks.models import build_model, calibrate_pair_pruning, relation_vocabulary  # noqa: E402
+from benchmarks.run import main  # noqa: E402
+from benchmarks.scaling import growth_exponents  # noqa: E402
+from benchmarks.stages import stage_breakdown  # noqa: E402
+from benchmarks.steps import backbone_inputs, inference_pass  # noqa: E402
+from benchmarks.timing import interleaved_times, summarize_times  # noqa: E402
+from benchmarks.workloads import WorkloadSpec, build_workload, synthetic_document  # noqa: E402
+
+
+def test_quick_run_of_every_suite_writes_tables_json_and_plot(tmp_path, capsys):
+    documents = main([
+        "--suite", "all", "--backbone", "tiny", "--quick", "--synthetic", "--no-memory", "--repeats", "1",
+        "--results-dir", str(tmp_path), "--plots-dir", str(tmp_path / "plots"),
+    ])
+    assert set(documents) == {"inference", "training", "scaling", "optimisations"}
+    written = json.loads((tmp_path / "inference-tiny-cpu-float32-quick.json").read_text())
+    assert written["command"].startswith("python benchmarks/run.py --suite all")
+    assert written["environment"]["torch_threads"] == 1
+    table = written["tables"][0]
+    assert list(table["variants"]) == ["backbone", "paee", "paee_eager", "paee_pruned"]
+    assert table["variants"]["backbone"]["ratio"] == {"median": 1.0, "min": 1.0, "max": 1.0}
+    assert all(result["median_s"] > 0 and result["other_clock"]["clock"] == "wall"
+               for result in table["variants"].values())
+    assert [target["holds"] for target in table["targets"]][2] is None  # memory not measured with --no-memory
+    assert sum(stage["share"] for stage in table["stages"]["stages"].values()) == pytest.approx(1.0)
+    assert set(table["operator_profile"]) == {"paee", "paee_eager"}
+
+    training = json.loads((tmp_path / "training-tiny-cpu-float32-quick.json").read_text())["tables"][0]
+    assert list(training["variants"]) == ["backbone", "atlop", "paee"]
+
+    batching, chunking = documents["optimisations"]["tables"]  # no torch.compile experiment with --quick
+    assert list(batching["variants"]) == ["batch 1", "batch 4, file order", "batch 4, length-bucketed"]
+    assert batching["padding"]["batch 1"] == {"token_padding": 0.0, "pair_padding": 0.0}
+    assert list(chunking["variants"]) == ["paee", "paee_chunked", "paee_eager"]
+
+    entity_curve, token_curve = documents["scaling"]["curves"]
+    assert [point["size"] for point in entity_curve["points"]] == [10, 42]
+    assert [point["pairs"] for point in entity_curve["points"]] == [90, 42 * 41]
+    assert [point["size"] for point in token_curve["points"]] == [512, 1024]
+    assert len(entity_curve["exponents"]["paee"]) == 1
+    printed = capsys.readouterr().out
+    assert "## inference" in printed and "| paee |" in printed
+    if importlib.util.find_spec("matplotlib") is None:
+        assert "plot skipped: matplotlib is not installed" in printed
+    else:
+        assert (tmp_path / "plots" / "scaling-tiny-cpu-float32-quick.png").stat().st_size > 0
+
+
+@pytest.mark.skipif(not peak_reset_supported(), reason="needs Linux's resettable memory high-water mark")
+def test_memory_probe_resets_the_high_water_mark_between_workloads():
+    pad = BertConfig().pad_token_id
+    large = build_workload(WorkloadSpec("large", "synthetic", 1, 1, tokens=512, entities=150), pad)
+    small = build_workload(WorkloadSpec("small", "synthetic", 1, 1, tokens=64, entities=5), pad)
+    spec = {"backbone": "tiny", "variant": "paee", "mode": "inference", "device": "cpu", "dtype": "float32",
+            "threads": 1}
+    measured = measure_peak_memory(spec, {"large": large.batches, "small": small.batches})
+    # the small document is measured after the large one: a process-wide peak would report the large peak again
+    assert measured["large"]["peak_mib"] > 100
+    assert 0 <= measured["small"]["peak_mib"] < measured["large"]["peak_mib"] / 10
+    assert measured["small"]["process_peak_mib"] > measured["small"]["baseline_mib"] > 0
+
+
+def test_interleaved_rounds_rotate_the_order_after_the_warmup():
+    calls = []
+    steps = {name: (lambda name=name: calls.append(name)) for name in "abc"}
+    warmups = {name: (lambda name=name: calls.append(name + "-warm")) for name in "abc"}
+    times = interleaved_times(steps, repeats=3, warmup=1, warmup_steps=warmups)
+    assert calls == ["a-warm", "b-warm", "c-warm", "a", "b", "c", "b", "c", "a", "c", "a", "b"]
+    assert set(times) == {"wall", "cpu"}
+    assert all(len(seconds) == 3 for clock in times.values() for seconds in clock.values())
+    with pytest.raises(ValueError, match="repeats must be >= 1"):
+        interleaved_times(steps, repeats=0)
+
+
+def test_summary_pairs_ratios_round_by_round():
+    summary = summarize_times({"ref": [1.0, 2.0, 4.0], "x": [2.0, 3.0, 4.0]}, reference="ref", items=6)
+    assert summary["x"]["median_s"] == 3.0
+    assert summary["x"]["items_per_s"] == 2.0
+    assert summary["x"]["ratio"] == {"median": 1.5, "min": 1.0, "max": 2.0}  # rounds: 2/1, 3/2, 4/4
+    with pytest.raises(ValueError, match="reference 'floor' is not among the timed variants"):
+        summarize_times({"x": [1.0]}, reference="floor", items=1)
+    with pytest.raises(ValueError, match="same number of rounds"):
+        summarize_times({"ref": [1.0], "x": [1.0, 2.0]}, reference="ref", items=1)
+
+
+def test_growth_exponents_and_target_verdicts():
+    assert growth_exponents([10, 20, 40], [1.0, 4.0, 8.0]) == [((10, 20), 2.0), ((20, 40), 1.0)]
+    table = {"variants": {"backbone": {"seconds": [1.0, 1.0, 1.0], "memory": {"peak_mib": 50.0}},
+                          "paee": {"seconds": [1.2, 1.3, 1.4], "memory": {"peak_mib": 40.0}},
+                          "tie": {"seconds": [1.0, 1.0, 1.0], "memory": {"peak_mib": 49.0}}}}
+    targets = check_targets(table, [
+        {"claim": "a", "kind": "time_ratio", "numerator": "paee", "denominator": "backbone", "direction": "<=",
+         "limit": 1.25},
+        {"claim": "b", "kind": "time_ratio", "numerator": "paee", "denominator": "backbone", "direction": ">=",
+         "limit": 1.25},
+        {"claim": "c", "kind": "memory_lower", "numerator": "paee", "denominator": "backbone"},
+        {"claim": "d", "kind": "memory_lower", "numerator": "tie", "denominator": "backbone"},
+    ])
+    # median ratio 1.3; 40 MiB is 20 % below 50 MiB, 49 MiB only 2 % (within the 5 % margin)
+    assert [target["holds"] for target in targets] == [False, True, True, False]
+    assert targets[0]["measured"]["median"] == pytest.approx(1.3)
+
+
+def test_synthetic_document_matches_the_batch_contract():
+    document = synthetic_document(tokens=120, entities=10, doc_index=3, rng=random.Random(0), num_labels=97)
+    positions = document["mention_positions"]
+    assert len(positions) == 14  # round(10 * 1.36)
+    assert len(set(positions)) == len(positions) and all(0 < p < 119 for p in positions)
+    assert document["input_ids"][0] == 101 and document["input_ids"][-1] == 102
+    flat = [mention for mentions in document["entity_mentions"] for mention in mentions]
+    assert flat == list(range(14)) and all(document["entity_mentions"])  # grouped by entity, none empty
+    for position, sentence in zip(positions, document["mention_sentence_ids"]):
+        start, end = document["sentence_spans"][sentence]
+        assert start <= position < end
+    assert len(document["pair_indices"]) == 90
+    assert all(0 < relation < 97 for labels in document["pair_labels"] for relation in labels)
+    with pytest.raises(ValueError, match="10 entities need 14 mention positions but only 8 tokens"):
+        synthetic_document(tokens=10, entities=10, doc_index=0, rng=random.Random(0), num_labels=97)
+
+
+def test_pruning_calibration_keeps_the_requested_share_and_prunes_the_rest():
+    model = build_model("tiny", "paee_pruned")
+    batches = build_workload(WorkloadSpec("w", "synthetic", 2, 2, tokens=200, entities=30), 0).batches
+    kept = calibrate_pair_pruning(model, batches, keep_fraction=0.25)
+    assert kept == pytest.approx(0.25, abs=0.01)
+    with torch.inference_mode():
+        logits = model(**{key: value for key, value in batches[0].items() if key != "labels"}).logits
+    valid = batches[0]["pair_indices"][..., 0] >= 0
+    pruned = (logits[..., 1:] == -1e4).all(-1) & valid
+    assert float(pruned.sum() / valid.sum()) == pytest.approx(1 - kept, abs=1e-6)
+    assert len(relation_vocabulary()) == 97
+
+
+def test_backbone_floor_reads_the_windows_paee_reads():
+    config = BertConfig()  # 512 positions: PAEE's windows are 510 content tokens every 382
+    ids = torch.randint(1000, 2000, (1, 1000))
+    ids[0, 0], ids[0, -1] = 101, 102
+    batch = {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
+    windows = backbone_inputs(batch, config)
+    assert windows["input_ids"].shape == (3, 512)  # content starts 0, 382 and 488 (aligned to the end)
+    assert (windows["input_ids"][:, 0] == 101).all() and (windows["input_ids"][:, -1] == 102).all()
+    assert torch.equal(windows["input_ids"][2, 1:-1], ids[0, 1 + 488 : 999])
+    short = {"input_ids": ids[:, :300], "attention_mask": torch.ones(1, 300, dtype=torch.long)}
+    assert backbone_inputs(short, config)["input_ids"] is short["input_ids"]
+
+
+def test_stage_breakdown_covers_the_forward_and_restores_the_model():
+    model = build_model("tiny", "paee")
+    batches = build_workload(WorkloadSpec("w", "synthetic", 2, 2), 0).batches
+    original = modeling_module.encode_document
+    breakdown = stage_breakdown(model, inference_pass(model, batches), lambda: None, clock=time.perf_counter)
+    assert {"classifier (eq. 8)", "backbone (windows, sdpa or eager)", "PAR: canvas, TNet, PPP (eq. 4-5)",
+            "EER (eq. 6-7)", "localized context (eq. 3)"} <= set(breakdown["stages"])
+    assert sum(stage["seconds"] for stage in breakdown["stages"].values()) == pytest.approx(breakdown["total_s"])
+    assert modeling_module.encode_document is original
+    assert "forward" not in vars(model.classifier) and "_classify" not in vars(model)
+
+
+def test_chunked_classifier_prototype_gives_the_package_logits():
+    batch = build_workload(WorkloadSpec("w", "synthetic", 3, 3, tokens=150, entities=12), 0).batches[0]
+    inputs = {key: value for key, value in batch.items() if key != "labels"}
+    package, prototype = build_model("tiny", "paee"), build_model("tiny", "paee_chunked", pair_chunk_size=7)
+    with torch.inference_mode():
+        expected, chunked = package(**inputs).logits, prototype(**inputs).logits
+    assert prototype.config.pair_chunk_size == 7 and inputs["pair_indices"].shape[1] > 7  # several chunks
+    torch.testing.assert_close(chunked, expected, rtol=0, atol=1e-6)
