@@ -8,8 +8,8 @@ weights), ``roberta-large`` (24 layers x 1024, random weights) and ``tiny`` (2 l
 * ``paee_eager``: the same PAEE computing attention the ATLOP way (eager on every layer, ``output_attentions``);
 * ``atlop``: the ablation ``use_par=False, use_eer=False`` (ATLOP);
 * ``paee_pruned``: PAEE with ``prune_pairs=True`` (pairs below the PPP threshold skip the classifier);
-* ``paee_chunked``: PAEE with ``pair_chunk_size=512`` and the classifier chunked the same way (a prototype of a
-  proposed change, see ``benchmarks/prototypes.py``).
+* ``paee_unchunked``: PAEE with ``pair_chunk_size=None``: every pair at once through eq. 3 and eq. 8 (the code
+  before pair chunking landed; PAEE's default is 512 pairs at a time).
 
 The PAEE heads keep their default sizes (pair_channels 256, classifier_hidden 768, block 64, matrix 42) except on
 ``tiny``. Every model is built after ``torch.manual_seed(seed)``, so PAEE variants share their initial weights.
@@ -24,7 +24,6 @@ from torch import nn
 from transformers import AutoConfig, AutoModel, BertConfig, PreTrainedConfig, RobertaConfig
 from transformers.utils import logging as transformers_logging
 
-from benchmarks.prototypes import PROTOTYPES
 from benchmarks.workloads import entity_type_vocabulary, minilm_directory, relation_vocabulary
 from paee_hf import PaeeConfig, PaeeForDocumentRelationExtraction
 
@@ -35,7 +34,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "paee_eager": {"attention_mode": "eager"},
     "atlop": {"use_par": False, "use_eer": False},
     "paee_pruned": {"prune_pairs": True},
-    "paee_chunked": {"pair_chunk_size": 512},
+    "paee_unchunked": {"pair_chunk_size": None},
 }
 #: Share of pairs a calibrated PPP keeps for ``paee_pruned``: about twice Re-DocRED dev's 6.9 % relational pairs
 #: (a threshold of 0.3 favours recall). Random weights would keep every pair (probabilities near 0.5 > 0.3).
@@ -92,7 +91,7 @@ def paee_config(backbone: str, variant: str, **overrides: Any) -> PaeeConfig:
 
 
 def build_model(backbone: str, variant: str, seed: int = 0, **overrides: Any) -> nn.Module:
-    """A freshly initialised model (pretrained backbone weights for ``minilm``), in eval mode, prototypes applied.
+    """A freshly initialised model (pretrained backbone weights for ``minilm``), in eval mode.
 
     Args:
         backbone: One of :data:`BACKBONES`.
@@ -120,8 +119,6 @@ def build_model(backbone: str, variant: str, seed: int = 0, **overrides: Any) ->
             raise RuntimeError(
                 f"MiniLM weights do not fit the PAEE encoder: missing {missing}, unexpected {unexpected}."
             )
-    for patch in PROTOTYPES.get(variant, []):
-        patch(model)
     return model.eval()
 
 

@@ -1,8 +1,8 @@
 """Optimisations tried for the targets, each timed against the alternative in the same interleaved rounds.
 
 * batching: the same documents one at a time, in batches of 4 in file order, and in length-bucketed batches of 4;
-* chunking: the ``paee_chunked`` prototype (pairs in chunks of 512 through eq. 3 and eq. 8) against PAEE as it is,
-  with the eager path for the memory target;
+* chunking: PAEE as it is (pairs in chunks of 512 through eq. 3 and eq. 8) against ``paee_unchunked`` (all pairs at
+  once, the code before chunking landed), with the eager path for the memory target;
 * ``torch.compile``: the PAEE heads (PAR, EER, classifier) compiled with ``dynamic=True`` against eager PyTorch,
   compile time included in the report.
 
@@ -72,13 +72,13 @@ def batching_experiment(backbone: str, options: Options, documents: int, synthet
 
 
 def chunking_experiment(backbone: str, options: Options, documents: int, synthetic: bool) -> dict[str, Any]:
-    """``paee_chunked`` against PAEE and the eager path: time, and whether chunking brings PAEE's peak below eager's."""
+    """PAEE (chunked) against ``paee_unchunked`` and the eager path: time, and the peak-memory saving of chunking."""
     spec, note = document_workload(documents, 4, synthetic)
     workload = build_workload(spec, backbone_config(backbone).pad_token_id or 0)
-    targets = [{"claim": "chunked PAEE peak memory >= 5 % lower than the eager-attention path", "kind": "memory_lower",
-                "numerator": "paee_chunked", "denominator": "paee_eager"}]
+    targets = [{"claim": "chunked PAEE peak memory >= 5 % lower than unchunked", "kind": "memory_lower",
+                "numerator": "paee", "denominator": "paee_unchunked"}]
     table = compare_on_workload(
-        f"Pair chunking, {backbone}, {spec.name}, batch 4", backbone, ["paee", "paee_chunked", "paee_eager"],
+        f"Pair chunking, {backbone}, {spec.name}, batch 4", backbone, ["paee_unchunked", "paee", "paee_eager"],
         workload, "inference", dataclasses.replace(options, profile=False), targets,
     )
     if note:

@@ -1,8 +1,8 @@
 """Scaling: inference time and peak memory as entities grow (n^2 pairs) and as documents grow (windows).
 
 Entity curve: one synthetic document of 512 tokens (a single window) with 10, 42, 100, 200 entities (1.36 mentions
-each, all n(n-1) ordered pairs), for PAEE as is, with PPP pruning, and with pair chunking (``paee_chunked``, the
-prototype in ``prototypes.py``); the eager path is left out there because its difference lies in the backbone, which
+each, all n(n-1) ordered pairs), for PAEE as is (pairs in chunks of 512), with PPP pruning, and without pair chunking
+(``paee_unchunked``, the code before chunking landed); the eager path is left out there because its difference lies in the backbone, which
 does not change with the entity count. Token curve: one synthetic document of 20 entities with 512, 2,048, 8,192
 tokens (1, 5 and 21 windows of 512), with the eager path.
 Each point times the variants interleaved; memory comes from one fresh process per variant that measures the points
@@ -26,7 +26,7 @@ QUICK_ENTITY_SIZES = [10, 42]
 QUICK_TOKEN_SIZES = [512, 1024]
 ENTITY_CURVE_TOKENS = 512
 TOKEN_CURVE_ENTITIES = 20
-ENTITY_VARIANTS = ["backbone", "paee", "paee_pruned", "paee_chunked"]
+ENTITY_VARIANTS = ["backbone", "paee", "paee_pruned", "paee_unchunked"]
 TOKEN_VARIANTS = ["backbone", "paee", "paee_eager"]
 
 

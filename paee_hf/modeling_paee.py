@@ -500,19 +500,29 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
         pair_indices: torch.Tensor,
         selected: torch.Tensor,
     ) -> torch.Tensor:
-        """Eq. 8 on the selected pairs only; the others get logits that decode to NA."""
+        """Eq. 8 on the selected pairs only, ``pair_chunk_size`` pairs at a time; the others decode to NA.
+
+        Chunking bounds the grouped bilinear's ``(pairs, d * block)`` intermediate, which otherwise dominates peak
+        memory (at 200 entities, 39,800 pairs x 768 x 64 floats = 7.3 GiB) and, being memory-bound, time as well.
+        """
         batch_size, num_pairs = selected.shape
         logits = pair_features.new_full((batch_size, num_pairs, self.config.num_labels), _PRUNED_LOGIT)
         logits[..., 0] = 0.0
         batch_index, pair_index = selected.nonzero(as_tuple=True)
-        subject_index = pair_indices[batch_index, pair_index, 0]
-        object_index = pair_indices[batch_index, pair_index, 1]
-        scores = self.classifier(
-            subjects[batch_index, subject_index],
-            objects[batch_index, object_index],
-            pair_features[batch_index, pair_index],
-        )
-        return logits.index_put((batch_index, pair_index), scores.to(logits.dtype))
+        if batch_index.numel() == 0:
+            return logits
+        chunk_size = self.config.pair_chunk_size or batch_index.numel()
+        scores = []
+        for start in range(0, batch_index.numel(), chunk_size):
+            rows, pairs = batch_index[start : start + chunk_size], pair_index[start : start + chunk_size]
+            scores.append(
+                self.classifier(
+                    subjects[rows, pair_indices[rows, pairs, 0]],
+                    objects[rows, pair_indices[rows, pairs, 1]],
+                    pair_features[rows, pairs],
+                )
+            )
+        return logits.index_put((batch_index, pair_index), torch.cat(scores).to(logits.dtype))
 
     def _losses(
         self,

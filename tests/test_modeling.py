@@ -126,6 +126,22 @@ def test_prune_pairs_skips_unlikely_pairs_at_inference_only():
     torch.testing.assert_close(model(**batch).logits, unpruned.logits)  # no pruning while training
 
 
+def test_pair_chunking_gives_the_same_logits_loss_and_gradients():
+    batch = make_batch([7, 5], [40, 30])  # 42 + 20 pairs: chunks of 5 split both documents, one mid-document
+    outputs, gradients = {}, {}
+    for chunk_size in (None, 5):
+        model = build(pair_chunk_size=chunk_size).train()
+        torch.manual_seed(1)  # the same dropout masks
+        outputs[chunk_size] = model(**batch)
+        outputs[chunk_size].loss.backward()
+        gradients[chunk_size] = {name: p.grad for name, p in model.named_parameters() if p.grad is not None}
+    torch.testing.assert_close(outputs[5].logits, outputs[None].logits, rtol=0, atol=1e-6)
+    torch.testing.assert_close(outputs[5].loss, outputs[None].loss)
+    assert gradients[5].keys() == gradients[None].keys()
+    for name, gradient in gradients[None].items():
+        torch.testing.assert_close(gradients[5][name], gradient, rtol=1e-4, atol=1e-6, msg=name)
+
+
 def test_document_three_times_longer_than_the_backbone():
     model = build()  # 64 positions
     batch = make_batch([4, 3], [192, 50])
