@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -74,13 +76,17 @@ def run_variant(name: str, args: argparse.Namespace, train: Path, dev: Path) -> 
     }
     config_path = args.work_dir / f"{name}.json"
     config_path.write_text(json.dumps(config, indent=1), encoding="utf-8")
+    # Concurrent variants get one thread each: two runs spinning on two threads each slow both down many times.
+    env = {**os.environ, "OMP_NUM_THREADS": "1"} if args.jobs > 1 else None
+    log = (args.work_dir / f"{name}.log").open("w", encoding="utf-8")
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "paee_hf.cli", "train", "--config", str(config_path), "--overwrite"],
-                   check=True)
+                   check=True, env=env, stdout=log, stderr=subprocess.STDOUT)
     train_seconds = time.perf_counter() - start
     metrics_path = output / "eval_metrics.json"
     subprocess.run([sys.executable, "-m", "paee_hf.cli", "evaluate", "--model", str(output / "model"),
-                    "--data-file", str(dev), "--train-file", str(train), "--output", str(metrics_path)], check=True)
+                    "--data-file", str(dev), "--train-file", str(train), "--output", str(metrics_path)],
+                   check=True, env=env, stdout=log, stderr=subprocess.STDOUT)
     metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
     return {"variant": name, "switches": VARIANTS[name], "train_seconds": round(train_seconds, 1),
             **{key: metrics[key] for key in ("f1", "ign_f1", "precision", "recall", "rela_f1", "rela_accuracy",
@@ -92,6 +98,8 @@ def main() -> None:
     parser.add_argument("--variants", nargs="+", default=["paee", "atlop"], choices=sorted(VARIANTS))
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--seed", type=int, default=66)
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="variants trained at once, one CPU thread each (logs in WORK_DIR/VARIANT.log)")
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/paee-quality-redocred"))
     parser.add_argument("--output", type=Path, default=REPO / "benchmarks" / "results" / "quality_redocred.json")
@@ -101,11 +109,12 @@ def main() -> None:
     args.work_dir.mkdir(parents=True, exist_ok=True)
     train, dev = split_data(args.data_dir, args.work_dir)
     rows = []
-    for name in args.variants:
-        rows.append(run_variant(name, args, train, dev))
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(json.dumps({"epochs": args.epochs, "seed": args.seed, "model": MODEL, "rows": rows},
-                                          indent=1), encoding="utf-8")
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        for row in pool.map(lambda name: run_variant(name, args, train, dev), args.variants):
+            rows.append(row)
+            args.output.parent.mkdir(parents=True, exist_ok=True)
+            args.output.write_text(json.dumps({"epochs": args.epochs, "seed": args.seed, "jobs": args.jobs,
+                                               "model": MODEL, "rows": rows}, indent=1), encoding="utf-8")
     print(f"\n{'variant':<8} {'F1':>6} {'Ign F1':>7} {'Rela F1':>8} {'intra':>6} {'inter':>6} {'train s':>8}")
     for row in rows:
         print(f"{row['variant']:<8} {100 * row['f1']:6.2f} {100 * row['ign_f1']:7.2f} {100 * row['rela_f1']:8.2f} "
