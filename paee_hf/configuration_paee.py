@@ -152,7 +152,7 @@ class PaeeConfig(PreTrainedConfig):
     tnet_coarse_pool: int = 2
     unet_base_channels: int = 64
     unet_depth: int = 2
-    pair_chunk_size: int | None = 512
+    pair_chunk_size: int | None = 128
     initializer_range: float = 0.02
 
     def __post_init__(self, **kwargs: Any) -> None:

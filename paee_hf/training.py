@@ -426,9 +426,11 @@ def train(
                 progress.evaluations.append({"step": step, "epoch": epoch, "metrics": scalars})
                 accelerator.log({f"dev/{key}": value for key, value in scalars.items()}, step=step)
                 value = metrics[config.best_metric]
+                improved = progress.best_metric is None or value > progress.best_metric
+                previous = "none" if progress.best_metric is None else f"{100 * progress.best_metric:.2f}"
                 logger.info(f"step {step}: dev {config.best_metric} {100 * value:.2f} "
-                            f"(best {100 * (progress.best_metric or 0.0):.2f})")
-                if progress.best_metric is None or value > progress.best_metric:
+                            f"({'new best, ' if improved else ''}previous best {previous})")
+                if improved:
                     progress.best_metric, progress.best_step = value, step
                     save_best(metrics)
                     if accelerator.is_main_process:

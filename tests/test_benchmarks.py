@@ -54,7 +54,7 @@ def test_quick_run_of_every_suite_writes_tables_json_and_plot(tmp_path, capsys):
     batching, chunking = documents["optimisations"]["tables"]  # no torch.compile experiment with --quick
     assert list(batching["variants"]) == ["batch 1", "batch 4, file order", "batch 4, length-bucketed"]
     assert batching["padding"]["batch 1"] == {"token_padding": 0.0, "pair_padding": 0.0}
-    assert list(chunking["variants"]) == ["paee_unchunked", "paee", "paee_eager"]
+    assert list(chunking["variants"]) == ["paee_unchunked", "paee_chunk512", "paee", "paee_eager"]
 
     entity_curve, token_curve = documents["scaling"]["curves"]
     assert [point["size"] for point in entity_curve["points"]] == [10, 42]
