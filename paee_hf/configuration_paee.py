@@ -89,8 +89,11 @@ class PaeeConfig(PreTrainedConfig):
         ppp_feature: What is concatenated to Y (eq. 5): ``"hard"`` 0/1 tag (the paper) or ``"soft"`` probability.
         ppp_pool_size: Side of the average-pooling neighbourhood that gives P_pair per pair (eq. 5).
         ppp_embedding_size: Size of the pos / subject-type / object-type embeddings fed to kappa (eq. 5).
-        prune_pairs: At inference, pairs whose PPP probability is below lambda skip relation classification and are
-            predicted NA.
+        prune_pairs: At inference, pairs whose PPP probability is below ``prune_threshold`` skip relation
+            classification and are predicted NA.
+        prune_threshold: PPP probability a pair needs to be classified when ``prune_pairs`` is on; ``None`` = lambda
+            (``ppp_threshold``). A lower value keeps more of the relational pairs without changing the model (lambda
+            also sets the 0/1 tag of eq. 5 that the classifier reads).
         re_encoder_layers: Layers of the Representation-Enhanced Encoder (eq. 6).
         re_encoder_heads: Its attention heads; ``None`` = the backbone's.
         max_sentences: Size of the sentence position embedding table (eq. 6).
@@ -136,6 +139,7 @@ class PaeeConfig(PreTrainedConfig):
     ppp_pool_size: int = 3
     ppp_embedding_size: int = 32
     prune_pairs: bool = False
+    prune_threshold: float | None = None
     re_encoder_layers: int = 2
     re_encoder_heads: int | None = None
     max_sentences: int = 512
@@ -188,6 +192,11 @@ class PaeeConfig(PreTrainedConfig):
                 _check_positive_int(field, getattr(self, field), optional=True)
         if not 0.0 < self.ppp_threshold < 1.0:
             raise ValueError(f"PaeeConfig.ppp_threshold must lie in (0, 1), got {self.ppp_threshold!r} (paper: 0.3).")
+        if self.prune_threshold is not None and not 0.0 < self.prune_threshold < 1.0:
+            raise ValueError(
+                f"PaeeConfig.prune_threshold must lie in (0, 1) or be None (= ppp_threshold), got "
+                f"{self.prune_threshold!r}."
+            )
         for field in ("relation_loss_weight", "pair_loss_weight", "cross_matching_loss_weight"):
             if not isinstance(getattr(self, field), (int, float)) or getattr(self, field) < 0:
                 raise ValueError(f"PaeeConfig.{field} must be a number >= 0, got {getattr(self, field)!r}.")

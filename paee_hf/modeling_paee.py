@@ -458,7 +458,8 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
 
         selected = pair_valid
         if pair_logits is not None and config.prune_pairs and not self.training:
-            selected = selected & (torch.sigmoid(pair_logits) >= config.ppp_threshold)
+            threshold = config.ppp_threshold if config.prune_threshold is None else config.prune_threshold
+            selected = selected & (torch.sigmoid(pair_logits) >= threshold)
         logits = self._classify(subjects, objects, pair_features, pair_indices, selected)
 
         losses = {}

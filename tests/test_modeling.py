@@ -126,6 +126,21 @@ def test_prune_pairs_skips_unlikely_pairs_at_inference_only():
     torch.testing.assert_close(model(**batch).logits, unpruned.logits)  # no pruning while training
 
 
+def test_prune_threshold_prunes_apart_from_lambda():
+    batch = make_batch([5], [30])
+    probabilities = build()(**batch).pair_probs
+    low = probabilities.quantile(0.25).item()  # prunes about a quarter of the pairs; lambda stays at the median
+    median = probabilities.median().item()
+    own = build(prune_pairs=True, ppp_threshold=median, prune_threshold=low)(**batch)
+    by_lambda = build(prune_pairs=True, ppp_threshold=median)(**batch)
+    unpruned = build(ppp_threshold=median)(**batch)
+    kept = probabilities >= low
+    assert (~kept).any() and (kept & (probabilities < median)).any()
+    torch.testing.assert_close(own.logits[kept], unpruned.logits[kept])  # lambda's tag bit is unchanged
+    assert decode_relations(own.logits)[~kept][:, 0].all()
+    assert not torch.allclose(own.logits[kept], by_lambda.logits[kept])
+
+
 def test_pair_chunking_gives_the_same_logits_loss_and_gradients():
     batch = make_batch([7, 5], [40, 30])  # 42 + 20 pairs: chunks of 5 split both documents, one mid-document
     outputs, gradients = {}, {}
@@ -203,3 +218,19 @@ def test_inconsistent_inputs_raise_value_errors(corrupt, message):
     corrupt(batch)
     with pytest.raises(ValueError, match=message):
         build()(**batch)
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"ppp_threshold": 1.5}, r"ppp_threshold must lie in \(0, 1\), got 1.5 \(paper: 0.3\)"),
+        ({"prune_threshold": 0.0}, r"prune_threshold must lie in \(0, 1\) or be None \(= ppp_threshold\), got 0.0"),
+        ({"pair_chunk_size": 0}, r"pair_chunk_size"),
+        ({"pair_encoder": "cnn"}, r"pair_encoder='cnn' is not valid; choose one of"),
+        ({"bilinear_block_size": 7}, r"bilinear_block_size=7 must divide classifier_hidden_size"),
+        ({"use_parr": False}, r"did you mean 'use_par'"),
+    ],
+)
+def test_config_rejects_bad_values_by_name(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        tiny_paee_config(**overrides)
