@@ -78,7 +78,8 @@ def chunking_experiment(backbone: str, options: Options, documents: int, synthet
     targets = [{"claim": "chunked PAEE peak memory >= 5 % lower than unchunked", "kind": "memory_lower",
                 "numerator": "paee", "denominator": "paee_unchunked"}]
     table = compare_on_workload(
-        f"Pair chunking, {backbone}, {spec.name}, batch 4", backbone, ["paee_unchunked", "paee_chunk512", "paee", "paee_eager"],
+        f"Pair chunking, {backbone}, {spec.name}, batch 4", backbone,
+        ["paee_unchunked", "paee_chunk512", "paee", "paee_eager"],
         workload, "inference", dataclasses.replace(options, profile=False), targets,
     )
     if note:
