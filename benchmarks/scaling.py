@@ -3,8 +3,8 @@
 Entity curve: one synthetic document of 512 tokens (a single window) with 10, 42, 100, 200 entities (1.36 mentions
 each, all n(n-1) ordered pairs), for PAEE as is (pairs in chunks of 128), with PPP pruning, and without pair
 chunking (``paee_unchunked``, the code before chunking landed); the eager path is left out there because its
-difference lies in the backbone, which does not change with the entity count. Token curve: one synthetic document of 20 entities with 512, 2,048, 8,192
-tokens (1, 5 and 21 windows of 512), with the eager path.
+difference lies in the backbone, which does not change with the entity count. Token curve: one synthetic document
+of 20 entities with 512, 2,048, 8,192 tokens (1, 5 and 21 windows of 512), with the eager path.
 Each point times the variants interleaved; memory comes from one fresh process per variant that measures the points
 in increasing size (the high-water mark is reset before each). The growth exponent between consecutive points,
 ``k = log(t2 / t1) / log(size2 / size1)``, gives the shape of each curve (1 = linear, 2 = quadratic).

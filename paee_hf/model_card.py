@@ -54,7 +54,8 @@ ARCHITECTURE_FIELDS = (
     "use_par", "use_eer", "use_ppp", "filling", "pair_encoder", "matrix_size", "pair_channels", "ppp_threshold",
     "ppp_feature", "prune_pairs", "prune_threshold", "re_encoder_layers", "classifier_hidden_size",
     "bilinear_block_size", "max_labels_per_pair", "marker_style", "relation_loss", "relation_loss_weight",
-    "pair_loss_weight", "cross_matching_loss_weight", "tnet_window_size", "tnet_window_stride", "tnet_top_k", "window_size",
+    "pair_loss_weight", "cross_matching_loss_weight", "tnet_window_size", "tnet_window_stride", "tnet_top_k",
+    "window_size",
 )
 
 CITATION = """@misc{huang-paee,
