@@ -78,15 +78,15 @@ def run_variant(name: str, args: argparse.Namespace, train: Path, dev: Path) -> 
     config_path.write_text(json.dumps(config, indent=1), encoding="utf-8")
     # Concurrent variants get one thread each: two runs spinning on two threads each slow both down many times.
     env = {**os.environ, "OMP_NUM_THREADS": "1"} if args.jobs > 1 else None
-    log = (args.work_dir / f"{name}.log").open("w", encoding="utf-8")
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "paee_hf.cli", "train", "--config", str(config_path), "--overwrite"],
-                   check=True, env=env, stdout=log, stderr=subprocess.STDOUT)
-    train_seconds = time.perf_counter() - start
     metrics_path = output / "eval_metrics.json"
-    subprocess.run([sys.executable, "-m", "paee_hf.cli", "evaluate", "--model", str(output / "model"),
-                    "--data-file", str(dev), "--train-file", str(train), "--output", str(metrics_path)],
-                   check=True, env=env, stdout=log, stderr=subprocess.STDOUT)
+    with (args.work_dir / f"{name}.log").open("w", encoding="utf-8") as log:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "paee_hf.cli", "train", "--config", str(config_path), "--overwrite"],
+                       check=True, env=env, stdout=log, stderr=subprocess.STDOUT)
+        train_seconds = time.perf_counter() - start
+        subprocess.run([sys.executable, "-m", "paee_hf.cli", "evaluate", "--model", str(output / "model"),
+                        "--data-file", str(dev), "--train-file", str(train), "--output", str(metrics_path)],
+                       check=True, env=env, stdout=log, stderr=subprocess.STDOUT)
     metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
     return {"variant": name, "switches": VARIANTS[name], "train_seconds": round(train_seconds, 1),
             **{key: metrics[key] for key in ("f1", "ign_f1", "precision", "recall", "rela_f1", "rela_accuracy",
