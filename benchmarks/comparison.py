@@ -13,7 +13,13 @@ from torch import nn
 from benchmarks.memory import measure_peak_memory
 from benchmarks.models import PRUNED_KEEP_FRACTION, build_model, calibrate_pair_pruning
 from benchmarks.stages import operator_profile, stage_breakdown
-from benchmarks.steps import inference_pass, make_optimizer, move_batches, synchronizer, training_pass
+from benchmarks.steps import (
+    inference_pass,
+    make_optimizer,
+    move_batches,
+    synchronizer,
+    training_pass,
+)
 from benchmarks.timing import CLOCKS, interleaved_times, paired_ratio, summarize_times
 from benchmarks.workloads import Workload
 

@@ -136,7 +136,12 @@ def _run_probe(spec: dict[str, Any]) -> dict[str, Any]:
 def _probe(spec: dict[str, Any]) -> dict[str, Any]:
     """Body of the probe process: build the variant, warm up on one batch, measure a pass per workload."""
     from benchmarks.models import build_model, calibrate_pair_pruning
-    from benchmarks.steps import inference_pass, make_optimizer, move_batches, training_pass
+    from benchmarks.steps import (
+        inference_pass,
+        make_optimizer,
+        move_batches,
+        training_pass,
+    )
 
     torch.set_num_threads(spec["threads"])
     device = torch.device(spec["device"])

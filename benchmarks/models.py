@@ -22,10 +22,20 @@ from typing import Any
 
 import torch
 from torch import nn
-from transformers import AutoConfig, AutoModel, BertConfig, PreTrainedConfig, RobertaConfig
+from transformers import (
+    AutoConfig,
+    AutoModel,
+    BertConfig,
+    PreTrainedConfig,
+    RobertaConfig,
+)
 from transformers.utils import logging as transformers_logging
 
-from benchmarks.workloads import entity_type_vocabulary, minilm_directory, relation_vocabulary
+from benchmarks.workloads import (
+    entity_type_vocabulary,
+    minilm_directory,
+    relation_vocabulary,
+)
 from paee_hf import PaeeConfig, PaeeForDocumentRelationExtraction
 
 BACKBONES = ("tiny", "minilm", "bert-base", "roberta-large")

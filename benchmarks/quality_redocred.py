@@ -81,10 +81,10 @@ def run_variant(name: str, args: argparse.Namespace, train: Path, dev: Path) -> 
     metrics_path = output / "eval_metrics.json"
     with (args.work_dir / f"{name}.log").open("w", encoding="utf-8") as log:
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "paee_hf.cli", "train", "--config", str(config_path), "--overwrite"],
+        subprocess.run([sys.executable, "-m", "paee_hf", "train", "--config", str(config_path), "--overwrite"],
                        check=True, env=env, stdout=log, stderr=subprocess.STDOUT)
         train_seconds = time.perf_counter() - start
-        subprocess.run([sys.executable, "-m", "paee_hf.cli", "evaluate", "--model", str(output / "model"),
+        subprocess.run([sys.executable, "-m", "paee_hf", "evaluate", "--model", str(output / "model"),
                         "--data-file", str(dev), "--train-file", str(train), "--output", str(metrics_path)],
                        check=True, env=env, stdout=log, stderr=subprocess.STDOUT)
     metrics = json.loads(metrics_path.read_text(encoding="utf-8"))

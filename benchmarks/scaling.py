@@ -16,9 +16,14 @@ import dataclasses
 import math
 from typing import Any
 
-from benchmarks.comparison import Options, build_variants, memory_of_variants, time_variants
-from benchmarks.workloads import Workload, WorkloadSpec, build_workload
+from benchmarks.comparison import (
+    Options,
+    build_variants,
+    memory_of_variants,
+    time_variants,
+)
 from benchmarks.models import backbone_config
+from benchmarks.workloads import Workload, WorkloadSpec, build_workload
 
 ENTITY_SIZES = [10, 42, 100, 200]
 TOKEN_SIZES = [512, 2048, 8192]

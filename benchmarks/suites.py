@@ -5,8 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from benchmarks.comparison import Mode, Options, compare_on_workload
-from benchmarks.workloads import WorkloadSpec, build_workload, real_documents_unavailable
 from benchmarks.models import backbone_config
+from benchmarks.workloads import (
+    WorkloadSpec,
+    build_workload,
+    real_documents_unavailable,
+)
 
 #: Documents per table (evenly spaced through Re-DocRED dev); sized for ~10 minutes per suite on one CPU core.
 DEFAULT_DOCUMENTS = {

@@ -19,7 +19,6 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
 

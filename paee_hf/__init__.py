@@ -8,13 +8,43 @@ so saved checkpoints also load with ``trust_remote_code=True`` where this packag
 from transformers import AutoConfig, AutoModel
 from transformers.pipelines import PIPELINE_REGISTRY
 
+from .cards.model_card import readme_text
 from .configuration_paee import PaeeConfig
 from .data import *  # noqa: F403  (the data API: readers, validation, featurizer, collator, decoding)
 from .data import __all__ as _data_api
-from .modeling_paee import PaeeForDocumentRelationExtraction, PaeeOutput, decode_relations
+from .modeling_paee import (
+    PaeeForDocumentRelationExtraction,
+    PaeeOutput,
+    decode_relations,
+)
 from .pipeline_paee import TASK, DocumentRelationExtractionPipeline
 
 __version__ = "0.1.0"
+
+#: The files that ``save_pretrained`` copies into every checkpoint for ``trust_remote_code`` users: the modules that
+#: transformers reaches by following the relative imports of the model, its config and its pipeline. They stay flat in
+#: ``paee_hf/`` and import nothing outside this list; everything else lives in subpackages (tested).
+CHECKPOINT_CODE_FILES = (
+    "collator.py",
+    "configuration_paee.py",
+    "document_encoder.py",
+    "entity_enhanced.py",
+    "entity_pooling.py",
+    "featurizer.py",
+    "losses.py",
+    "markers.py",
+    "modeling_paee.py",
+    "pair_aware.py",
+    "pair_encoders.py",
+    "pipeline_paee.py",
+    "prediction.py",
+    "raw_text.py",
+    "segmentation.py",
+    "sliding_filling.py",
+    "tnet.py",
+    "unet.py",
+    "validation.py",
+)
 
 
 def _register() -> None:
@@ -22,6 +52,7 @@ def _register() -> None:
     AutoModel.register(PaeeConfig, PaeeForDocumentRelationExtraction, exist_ok=True)
     PaeeConfig.register_for_auto_class()
     PaeeForDocumentRelationExtraction.register_for_auto_class("AutoModel")
+    PaeeForDocumentRelationExtraction.readme_renderer = staticmethod(readme_text)
     if TASK not in PIPELINE_REGISTRY.get_supported_tasks():
         PIPELINE_REGISTRY.register_pipeline(
             TASK, pipeline_class=DocumentRelationExtractionPipeline, pt_model=AutoModel, type="text"
@@ -31,6 +62,7 @@ def _register() -> None:
 _register()
 
 __all__ = [
+    "CHECKPOINT_CODE_FILES",
     "DocumentRelationExtractionPipeline",
     "PaeeConfig",
     "PaeeForDocumentRelationExtraction",

@@ -22,8 +22,7 @@ from typing import Any
 from transformers import PreTrainedTokenizerBase
 
 from .markers import MarkerStyle, marker_token_ids
-from .validation import DocumentValidationError, validate_document
-from .vocabulary import check_contiguous_ids
+from .validation import DocumentValidationError, check_contiguous_ids, validate_document
 
 FEATURE_COLUMNS = (
     "input_ids", "mention_positions", "mention_sentence_ids", "entity_mentions", "entity_types",

@@ -29,19 +29,33 @@ from typing import Any
 import torch
 from huggingface_hub import HfApi
 from torch import nn
-from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedConfig, PreTrainedModel
+from transformers import (
+    AutoConfig,
+    AutoModel,
+    AutoTokenizer,
+    PreTrainedConfig,
+    PreTrainedModel,
+)
 from transformers.dynamic_module_utils import custom_object_save
-from transformers.utils import ModelOutput, logging
+from transformers.utils import ModelOutput, cached_file, logging
 
 from .configuration_paee import PaeeConfig
 from .document_encoder import default_window_size, encode_document, set_attention_mode
-from .entity_enhanced import CrossMatching, RepresentationEnhancedEncoder, sentence_embeddings
+from .entity_enhanced import (
+    CrossMatching,
+    RepresentationEnhancedEncoder,
+    sentence_embeddings,
+)
 from .entity_pooling import gather_rows, localized_context, pool_entities, same_sentence
-from .inference import RelationPredictor, Threshold
-from .losses import adaptive_softmax_loss, atlop_loss, cross_matching_loss, potential_pair_loss
-from .model_card import load_model_card_text, readme_text
+from .losses import (
+    adaptive_softmax_loss,
+    atlop_loss,
+    cross_matching_loss,
+    potential_pair_loss,
+)
 from .pair_aware import PairAwareRepresentation
 from .pipeline_paee import TASK, DocumentRelationExtractionPipeline
+from .prediction import RelationPredictor, Threshold
 
 #: Logit given to every relation of a pair that is padding or pruned by PPP: decodes to NA (finite for fp16).
 _PRUNED_LOGIT = -1e4
@@ -151,9 +165,13 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
     pretrained backbone with [`from_encoder`].
     """
 
-    #: README.md text (or ``paee_hf.model_card.PaeeCardData``) that ``save_pretrained`` / ``push_to_hub`` write;
-    #: ``from_pretrained`` attaches the checkpoint's own README.md. ``None``: a card generated from the config.
+    #: README.md text (or ``paee_hf.cards.model_card.PaeeCardData``) that ``save_pretrained`` / ``push_to_hub``
+    #: write; ``from_pretrained`` attaches the checkpoint's own README.md. ``None``: a card generated from the config.
     model_card: Any = None
+    #: ``(model, card, tags) -> README.md text``. ``import paee_hf`` installs the card renderer of
+    #: ``paee_hf.cards``; this file does not import it, because card rendering does not ship with checkpoints. Without
+    #: it (remote code where the package is absent) only a card that is already text can be written.
+    readme_renderer: Any = None
 
     def __init__(self, config: PaeeConfig) -> None:
         super().__init__(config)
@@ -261,7 +279,7 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
                 )
         model = super().from_pretrained(pretrained_model_name_or_path, *model_args, **kwargs)
         model._prepare_backbone()
-        model.model_card = load_model_card_text(pretrained_model_name_or_path, **hub_kwargs)
+        model.model_card = _load_readme(pretrained_model_name_or_path, **hub_kwargs)
         return model
 
     def save_pretrained(
@@ -287,10 +305,10 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
         if getattr(self, "tokenizer", None) is not None:
             self.tokenizer.save_pretrained(save_directory)
         if kwargs.get("is_main_process", args[0] if args else True):
-            try:
-                text = readme_text(self, model_card)
-            except FileNotFoundError as error:  # remote-code copy without paee-hf: no template to render from
-                logger.warning(f"README.md not written to {save_directory}: {error}")
+            text = self._readme_text(model_card)
+            if text is None:
+                logger.warning(f"README.md not written to {save_directory}: rendering a model card needs paee-hf "
+                               "installed (pip install paee-hf).")
             else:
                 with open(os.path.join(save_directory, "README.md"), "w", encoding="utf-8") as handle:
                     handle.write(text)
@@ -320,7 +338,10 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
             The ``huggingface_hub.CommitInfo`` of the upload.
         """
         api = HfApi()
-        card = readme_text(self, model_card, tags)  # before any upload: a card that cannot be rendered stops here
+        card = self._readme_text(model_card, tags)  # before any upload: a card that cannot be rendered stops here
+        if card is None:
+            raise ValueError("push_to_hub needs paee-hf installed to render the model card (pip install paee-hf), "
+                             "or pass model_card='...README text...'.")
         repo_id = api.create_repo(repo_id, private=private, token=token, exist_ok=True).repo_id
         if revision is not None and not revision.startswith("refs/pr"):
             api.create_branch(repo_id, branch=revision, token=token, exist_ok=True)
@@ -330,6 +351,14 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
                 repo_id=repo_id, folder_path=staging, commit_message=commit_message or "Upload PAEE model",
                 commit_description=commit_description, token=token, revision=revision, create_pr=create_pr,
             )
+
+    def _readme_text(self, model_card: Any = None, tags: list[str] | None = None) -> str | None:
+        """README.md text through [`readme_renderer`]; without one, only a card that is already text (else ``None``)."""
+        renderer = type(self).readme_renderer
+        if renderer is not None:
+            return renderer(self, model_card, tags)
+        card = model_card if model_card is not None else self.model_card
+        return card if isinstance(card, str) and not tags else None
 
     def get_tokenizer(self) -> Any:
         """The tokenizer of this checkpoint: the attached one, else the one saved beside the weights."""
@@ -682,3 +711,13 @@ def _framing_token_ids(tokenizer: Any) -> tuple[list[int], list[int]]:
         if framed[start : start + len(plain)] == plain:
             return framed[:start], framed[start + len(plain) :]
     raise ValueError(f"cannot find how {type(tokenizer).__name__} frames a text with special tokens.")
+
+
+def _load_readme(name_or_path: str | os.PathLike, **hub_kwargs: Any) -> str | None:
+    """The README.md of a checkpoint directory or Hub repo, ``None`` when it has none or cannot be reached."""
+    resolved = cached_file(name_or_path, "README.md", _raise_exceptions_for_missing_entries=False,
+                           _raise_exceptions_for_connection_errors=False, **hub_kwargs)
+    if not resolved:
+        return None
+    with open(resolved, encoding="utf-8") as handle:
+        return handle.read()

@@ -11,7 +11,7 @@ from typing import Any
 
 from transformers import Pipeline
 
-from .inference import RelationPredictor, as_documents, threshold_vector
+from .prediction import RelationPredictor, as_documents, threshold_vector
 
 TASK = "document-relation-extraction"
 

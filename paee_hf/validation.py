@@ -257,3 +257,10 @@ def _check_entity_names(names: Any, entity_count: int, fail) -> None:
         fail("entity_names", "is not a list of strings", "Give one display name per entity")
     if len(names) != entity_count:
         fail("entity_names", f"has {len(names)} names for {entity_count} entities", "Give one name per entity")
+
+
+def check_contiguous_ids(mapping: Mapping[str, int], name: str) -> None:
+    """Raise ``ValueError`` unless the ids of ``mapping`` are exactly 0..len-1; embeddings and classifiers need that."""
+    if sorted(mapping.values()) != list(range(len(mapping))):
+        raise ValueError(f"{name} ids must be 0..{len(mapping) - 1}, each once; got {sorted(mapping.values())}. "
+                         "Renumber them (id 0 is the no-relation class for relations).")

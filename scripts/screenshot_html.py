@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from paee_hf.html_view import write_predictions_html
+from paee_hf.cli.html_view import write_predictions_html
 
 QUICKSTART_DEV = Path(__file__).resolve().parents[1] / "paee_hf" / "quickstart" / "dev.json"
 

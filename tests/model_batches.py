@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import torch
+from tiny_models import tiny_bert_config
 
 from paee_hf import PaeeConfig
-from tiny_models import tiny_bert_config
 
 VOCAB_SIZE = 120
 

@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-
 import test_training as fixtures
+
 from paee_hf import PaeeForDocumentRelationExtraction
-from paee_hf import cli
+from paee_hf.cli import commands as cli
 from paee_hf.metrics import evaluate, read_codalab_submission
 
 TRAIN_OPTIONS = ("--config", "--train-file", "--dev-file", "--test-file", "--encoder", "--output-dir", "--epochs",

@@ -11,7 +11,13 @@ from tiny_models import tiny_bert_tokenizer, tiny_roberta_tokenizer
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 from transformers import PreTrainedTokenizerFast
 
-from paee_hf.data import DocumentFeaturizer, DocumentValidationError, add_marker_tokens, featurize_dataset, to_dataset
+from paee_hf.data import (
+    DocumentFeaturizer,
+    DocumentValidationError,
+    add_marker_tokens,
+    featurize_dataset,
+    to_dataset,
+)
 from paee_hf.featurizer import FEATURE_COLUMNS
 
 LABEL2ID = {"Na": 0, "P17": 1, "P131": 2}

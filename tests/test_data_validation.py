@@ -8,7 +8,12 @@ import pickle
 
 import pytest
 
-from paee_hf.data import DocumentValidationError, read_docred, read_dwie, validate_document
+from paee_hf.data import (
+    DocumentValidationError,
+    read_docred,
+    read_dwie,
+    validate_document,
+)
 
 LABEL2ID = {"Na": 0, "P17": 1, "P131": 2}
 TYPES = {"PER": 0, "LOC": 1, "ORG": 2}

@@ -13,15 +13,15 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 import test_training as fixtures
-from paee_hf.prediction import evaluate_model
+
+from paee_hf.corpus.running import evaluate_model
 
 _RANK_SCRIPT = textwrap.dedent("""
     import hashlib, json, sys
     from pathlib import Path
-    from paee_hf.training import train
-    from paee_hf.training_args import TrainingConfig
+    from paee_hf.training.loop import train
+    from paee_hf.training.config import TrainingConfig
 
     config = TrainingConfig.from_json(sys.argv[1])
 

@@ -10,7 +10,14 @@ import sys
 import pytest
 import torch
 from tiny_models import minilm_path, tiny_bert_config, tiny_roberta_config
-from transformers import AutoModel, BertConfig, ElectraConfig, MPNetConfig, RobertaConfig, T5Config
+from transformers import (
+    AutoModel,
+    BertConfig,
+    ElectraConfig,
+    MPNetConfig,
+    RobertaConfig,
+    T5Config,
+)
 from transformers.models.bert import modeling_bert
 
 from paee_hf import document_encoder

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import evaluate
 import pytest
+from test_metrics import TRAIN_FACTS, gold_documents, predictions
 
 from paee_hf import metrics
-from test_metrics import TRAIN_FACTS, gold_documents, predictions
 
 
 @pytest.fixture

@@ -11,11 +11,17 @@ from pathlib import Path
 
 import pytest
 import torch
+from model_batches import VOCAB_SIZE, make_batch, tiny_paee_config
+from tiny_models import (
+    minilm_path,
+    tiny_bert_config,
+    tiny_bert_tokenizer,
+    tiny_roberta_config,
+)
 from transformers import AutoConfig, AutoModel, BertModel, ElectraConfig
 
-from model_batches import VOCAB_SIZE, make_batch, tiny_paee_config
-from paee_hf import PaeeConfig, PaeeForDocumentRelationExtraction
-from tiny_models import minilm_path, tiny_bert_config, tiny_bert_tokenizer, tiny_roberta_config
+import paee_hf
+from paee_hf import CHECKPOINT_CODE_FILES, PaeeConfig, PaeeForDocumentRelationExtraction
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -192,3 +198,12 @@ def test_atlop_ablation_matches_a_reference_implementation():
                 b2 = ts.view(-1, classifier.block_size)
                 bilinear = (b1.unsqueeze(2) * b2.unsqueeze(1)).view(-1)
                 torch.testing.assert_close(logits[doc, index], classifier.bilinear(bilinear), atol=1e-5, rtol=1e-4)
+
+
+def test_checkpoints_ship_exactly_the_flat_modules(tmp_path):
+    """What transformers copies for trust_remote_code is the explicit list; a stray import would change the set."""
+    PaeeForDocumentRelationExtraction(tiny_paee_config()).save_pretrained(tmp_path)
+    copied = {path.name for path in tmp_path.glob("*.py")}
+    assert copied == set(CHECKPOINT_CODE_FILES)
+    package = Path(paee_hf.__file__).parent
+    assert {path.name for path in package.glob("*.py")} - copied == {"__init__.py", "__main__.py"}

@@ -12,12 +12,16 @@ from pathlib import Path
 
 import pytest
 import torch
+from tiny_models import shared_data, tiny_bert_config, tiny_bert_tokenizer
 from transformers import BertModel
 
 from paee_hf import PaeeForDocumentRelationExtraction
-from paee_hf.html_view import entity_colour, render_predictions_html, write_predictions_html
+from paee_hf.cli.html_view import (
+    entity_colour,
+    render_predictions_html,
+    write_predictions_html,
+)
 from paee_hf.validation import DocumentValidationError
-from tiny_models import shared_data, tiny_bert_config, tiny_bert_tokenizer
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEXT = "Marie Curie was born in Warsaw. Curie later worked in Paris."
@@ -226,7 +230,7 @@ def test_model_predictions_render_directly(tmp_path):
 
 
 def test_real_dwie_documents_render_every_mention():
-    from paee_hf.prediction import read_documents
+    from paee_hf.corpus.running import read_documents
 
     with pytest.warns(UserWarning, match="repeated relation facts"):  # the public DWIE conversion repeats facts
         documents = read_documents(shared_data("dwie", "dev.json"), "dwie")[:30]

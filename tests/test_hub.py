@@ -13,13 +13,13 @@ import textwrap
 import huggingface_hub
 import pytest
 import torch
+from hub_server import HubServer
 from huggingface_hub import ModelCard
+from tiny_models import tiny_bert_config, tiny_bert_tokenizer
 from transformers import BertModel
 
-from hub_server import HubServer
-from paee_hf import PaeeForDocumentRelationExtraction
-from paee_hf.model_card import DATASETS, PaeeCardData, render_model_card
-from tiny_models import tiny_bert_config, tiny_bert_tokenizer
+from paee_hf import CHECKPOINT_CODE_FILES, PaeeForDocumentRelationExtraction
+from paee_hf.cards.model_card import DATASETS, PaeeCardData, render_model_card
 
 TOKEN = "test-token"
 TEXT = "John Smith was born in Paris . Paris is the capital of France . He works for Acme Corp ."
@@ -34,7 +34,7 @@ DOCUMENT = {
     ],
 }
 SHIPPED = {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "README.md",
-           "configuration_paee.py", "modeling_paee.py", "pipeline_paee.py", "model_card.py", "featurizer.py"}
+           *CHECKPOINT_CODE_FILES}
 
 
 @pytest.fixture(scope="module")

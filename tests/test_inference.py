@@ -10,12 +10,16 @@ import textwrap
 
 import pytest
 import torch
+from tiny_models import tiny_bert_config, tiny_bert_tokenizer
 from transformers import BertModel, pipeline
 
-from paee_hf import DocumentRelationExtractionPipeline, PaeeForDocumentRelationExtraction, decode_relations
+from paee_hf import (
+    DocumentRelationExtractionPipeline,
+    PaeeForDocumentRelationExtraction,
+    decode_relations,
+)
 from paee_hf.data import DocumentValidationError
-from paee_hf.inference import RelationPredictor, as_documents
-from tiny_models import tiny_bert_config, tiny_bert_tokenizer
+from paee_hf.prediction import RelationPredictor, as_documents
 
 TEXT = "John Smith was born in Paris . Paris is the capital of France . He works for Acme Corp ."
 RAW_DOCUMENT = {

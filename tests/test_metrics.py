@@ -9,6 +9,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from tiny_models import shared_data
 
 from paee_hf.metrics import (
     LONG_DISTANCE_SENTENCES,
@@ -20,7 +21,6 @@ from paee_hf.metrics import (
     validate_predictions,
     write_codalab_submission,
 )
-from tiny_models import shared_data
 
 
 def mention(name: str, sent_id: int) -> dict:

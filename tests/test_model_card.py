@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 import torch
 from huggingface_hub import ModelCard
+from model_batches import tiny_paee_config
+from tiny_models import tiny_bert_config, tiny_bert_tokenizer
 from transformers import BertModel
 
-from model_batches import tiny_paee_config
 from paee_hf import PaeeForDocumentRelationExtraction
-from paee_hf.metrics import evaluate
-from paee_hf.model_card import (
+from paee_hf.cards.model_card import (
     CITATION,
     DATASETS,
     PAPER_SETUPS,
@@ -30,8 +30,8 @@ from paee_hf.model_card import (
     render_model_card,
     write_paper_cards,
 )
-from paee_hf.training_args import CONFIGS_DIR, TrainingConfig
-from tiny_models import tiny_bert_config, tiny_bert_tokenizer
+from paee_hf.metrics import evaluate
+from paee_hf.training.config import CONFIGS_DIR, TrainingConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 GOLD = [{
@@ -113,7 +113,7 @@ def test_published_cards_are_what_the_module_generates(tmp_path):
     for name, text in generated.items():
         published = REPO_ROOT / "model_cards" / name
         assert published.read_text(encoding="utf-8") == text, (
-            f"model_cards/{name} is stale; regenerate: python -c \"from paee_hf.model_card import "
+            f"model_cards/{name} is stale; regenerate: python -c \"from paee_hf.cards.model_card import "
             "write_paper_cards; write_paper_cards('model_cards')\"")
 
 

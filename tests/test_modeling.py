@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from model_batches import make_batch, tiny_paee_config
+
 from paee_hf import PaeeForDocumentRelationExtraction, decode_relations
 
 MODULES = {

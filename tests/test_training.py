@@ -17,13 +17,20 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import load_file
+from tiny_models import minilm_path, tiny_bert_config, tiny_bert_tokenizer
 from transformers import BertModel
 
 from paee_hf import PaeeForDocumentRelationExtraction
-from paee_hf.checkpointing import CheckpointDirectory, recover_directory, replace_directory, write_text_atomic
+from paee_hf.corpus.running import evaluate_model
 from paee_hf.metrics import read_codalab_submission
-from paee_hf.prediction import evaluate_model
-from paee_hf.training import (
+from paee_hf.training.checkpointing import (
+    CheckpointDirectory,
+    recover_directory,
+    replace_directory,
+    write_text_atomic,
+)
+from paee_hf.training.config import TrainingConfig, parse_value, resolve_encoder
+from paee_hf.training.loop import (
     EpochShuffleSampler,
     TrainingProgress,
     build_optimizer,
@@ -32,8 +39,6 @@ from paee_hf.training import (
     resolve_trackers,
     train,
 )
-from paee_hf.training_args import TrainingConfig, parse_value, resolve_encoder
-from tiny_models import minilm_path, tiny_bert_config, tiny_bert_tokenizer
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TESTS_DIR = Path(__file__).resolve().parent
@@ -309,7 +314,7 @@ def test_training_writes_model_checkpoints_and_test_submission(finished_run):
     model_dir = root / "run" / "model"
     for name in ("config.json", "model.safetensors", "tokenizer.json", "README.md"):
         assert (model_dir / name).is_file(), name
-    card = (model_dir / "README.md").read_text()  # rendered by paee_hf.model_card from the run's record
+    card = (model_dir / "README.md").read_text()  # rendered by paee_hf.cards.model_card from the run's record
     assert f"| `f1` | {100 * result.dev_metrics['f1']:.2f} |" in card and "`lr_head` | 0.001" in card
     assert [path.name for path in sorted((root / "run" / "checkpoints").glob("step_*"))] == ["step_12", "step_9"]
     assert (root / "run" / "checkpoints" / "latest").read_text() == "step_12"
@@ -370,8 +375,8 @@ _RUNNER = textwrap.dedent("""
     logging.basicConfig(level=logging.INFO)
     from pathlib import Path
     import accelerate
-    from paee_hf.training import train
-    from paee_hf.training_args import TrainingConfig
+    from paee_hf.training.loop import train
+    from paee_hf.training.config import TrainingConfig
 
     config = TrainingConfig.from_json(sys.argv[1])
     mode = sys.argv[2]

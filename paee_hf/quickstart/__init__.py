@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..docred import read_docred
-from ..documents import DocumentList
-from ..files import load_json_file
-from ..vocabulary import NO_RELATION, RelationVocabulary
+from ..data.docred import read_docred
+from ..data.documents import DocumentList
+from ..data.files import load_json_file
+from ..data.vocabulary import NO_RELATION, RelationVocabulary
 
 QUICKSTART_DIR = Path(__file__).resolve().parent
 SPLITS = ("train", "dev", "test")

@@ -7,7 +7,7 @@ from typing import Any
 
 import datasets
 
-from .featurizer import DocumentFeaturizer
+from ..featurizer import DocumentFeaturizer
 
 
 def to_dataset(documents: Iterable[Mapping]) -> datasets.Dataset:

@@ -1,17 +1,18 @@
 """The data API in one place: readers to DocRED-format documents, validation, vocabularies, featurizer, collator,
-fact decoding (the modules themselves are flat so that checkpoints can ship them for trust_remote_code)."""
+fact decoding. The readers live here; what checkpoints ship (featurizer, collator, validation, ...) stays flat in
+``paee_hf`` and is re-exported."""
 
-from .collator import DocumentCollator
-from .dataset import feature_schema, featurize_dataset, to_dataset
-from .decoding import facts_from_document, facts_from_predictions
+from ..collator import DocumentCollator
+from ..featurizer import DocumentFeaturizer
+from ..markers import MARKER_STYLES, add_marker_tokens, marker_token_ids
+from ..raw_text import from_raw_text
+from ..validation import DocumentValidationError, validate_document
 from .docred import read_docred, read_dwie
 from .documents import DocumentList, SkippedDocument
 from .eog import read_eog
-from .featurizer import DocumentFeaturizer
-from .markers import MARKER_STYLES, add_marker_tokens, marker_token_ids
+from .facts import facts_from_document, facts_from_predictions
+from .hf_dataset import feature_schema, featurize_dataset, to_dataset
 from .pubtator import read_pubtator
-from .raw_text import from_raw_text
-from .validation import DocumentValidationError, validate_document
 from .vocabulary import (
     RelationVocabulary,
     infer_vocabularies,

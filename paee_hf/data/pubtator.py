@@ -31,10 +31,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import NoReturn
 
+from ..raw_text import from_raw_text
+from ..validation import DocumentValidationError
 from .documents import DocumentList, OnInvalid, collect_valid_documents
 from .files import read_text_file
-from .raw_text import from_raw_text
-from .validation import DocumentValidationError
 
 _TEXT_LINE = re.compile(r"^([^|\t]+)\|([ta])\|(.*)$")
 UNGROUNDED_ID = "-1"

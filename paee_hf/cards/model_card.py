@@ -33,10 +33,10 @@ from typing import Any, Literal
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
-from .configuration_paee import PaeeConfig
+from ..configuration_paee import PaeeConfig
+from ..training.config import CONFIGS_DIR
 
 TEMPLATE_PATH = Path(__file__).with_name("model_card_template.md")
-CONFIGS_DIR = Path(__file__).with_name("configs")
 TASK_TYPE = "relation-extraction"
 TASK_NAME = "Document-level relation extraction"
 #: model-index metrics: (key of paee_hf.metrics.evaluate, type, display name).
@@ -478,15 +478,6 @@ def readme_text(model: Any, model_card: PaeeCardData | str | None = None, tags: 
     parsed = ModelCard(text)
     parsed.data.tags = list(dict.fromkeys([*(parsed.data.tags or []), *extra_tags]))
     return str(parsed)
-
-
-def load_model_card_text(name_or_path: str | os.PathLike, **hub_kwargs: Any) -> str | None:
-    """The README.md of a checkpoint directory or Hub repo, ``None`` when it has none or cannot be reached."""
-    from transformers.utils import cached_file
-
-    resolved = cached_file(name_or_path, "README.md", _raise_exceptions_for_missing_entries=False,
-                           _raise_exceptions_for_connection_errors=False, **hub_kwargs)
-    return Path(resolved).read_text(encoding="utf-8") if resolved else None
 
 
 def write_paper_cards(directory: str | os.PathLike) -> list[Path]:

@@ -19,8 +19,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from .inference import as_documents
-from .validation import is_integer, validate_document
+from ..prediction import as_documents
+from ..validation import is_integer, validate_document
 
 SOURCE = "render_predictions_html documents"
 #: Longest entity name drawn in the graph and longest edge label (the full text is in the hover title).

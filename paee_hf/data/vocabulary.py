@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from ..validation import check_contiguous_ids
 from .files import load_json_file
 
 NO_RELATION = "Na"
@@ -112,10 +113,3 @@ def _load_mapping(path: str | os.PathLike, value_type: type) -> dict:
         raise ValueError(f"{os.fspath(path)}: expected a JSON object of {value_type.__name__} values "
                          f"(name -> {value_type.__name__}). Check that this is the right file.")
     return mapping
-
-
-def check_contiguous_ids(mapping: Mapping[str, int], name: str) -> None:
-    """Raise ``ValueError`` unless the ids of ``mapping`` are exactly 0..len-1; embeddings and classifiers need that."""
-    if sorted(mapping.values()) != list(range(len(mapping))):
-        raise ValueError(f"{name} ids must be 0..{len(mapping) - 1}, each once; got {sorted(mapping.values())}. "
-                         "Renumber them (id 0 is the no-relation class for relations).")

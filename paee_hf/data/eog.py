@@ -26,9 +26,9 @@ import re
 from collections.abc import Mapping
 from typing import NoReturn
 
+from ..validation import DocumentValidationError
 from .documents import DocumentList, OnInvalid, collect_valid_documents
 from .files import read_text_file
-from .validation import DocumentValidationError
 
 _PAIR_FIELDS = 17
 _RELATION_LABEL = re.compile(r"^1:(.+):2$")

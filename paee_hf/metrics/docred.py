@@ -49,7 +49,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-EVALUATE_MODULE_PATH: str = str(Path(__file__).resolve().parent / "evaluation" / "docred_relation_extraction")
+EVALUATE_MODULE_PATH: str = str(Path(__file__).resolve().parent / "docred_relation_extraction")
 """Directory of the ``evaluate`` module wrapping :func:`evaluate`: ``evaluate.load(EVALUATE_MODULE_PATH)``."""
 
 LONG_DISTANCE_SENTENCES = 5

@@ -20,11 +20,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .configuration_paee import PaeeConfig
+from ..configuration_paee import PaeeConfig
 
 PACKAGE_PREFIX = "paee_hf:"
-PACKAGE_DIR = Path(__file__).resolve().parent
-CONFIGS_DIR = PACKAGE_DIR / "configs"
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+CONFIGS_DIR = Path(__file__).resolve().parent / "configs"
 DATA_FORMATS = ("docred", "dwie", "eog", "pubtator")
 MIXED_PRECISION = ("auto", "no", "fp16", "bf16")
 #: PaeeConfig fields that the training run derives from the data and the encoder, not from ``model``.

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .validation import DocumentValidationError, validate_document
+from ..validation import DocumentValidationError, validate_document
 
 OnInvalid = Literal["raise", "skip"]
 

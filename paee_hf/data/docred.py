@@ -7,9 +7,9 @@ import warnings
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from ..validation import describe_document
 from .documents import DocumentList, OnInvalid, collect_valid_documents
 from .files import load_json_file
-from .validation import describe_document
 
 DuplicateLabels = Literal["raise", "merge"]
 

@@ -1,8 +1,8 @@
 """Deterministic generator of the quickstart corpus: short fictional encyclopedic articles in DocRED format.
 
-``python -m paee_hf.quickstart.generate_corpus`` (or ``python paee_hf/quickstart/generate_corpus.py``) rewrites
-``train.json``, ``dev.json``, ``test.json`` and ``rel_info.json`` beside this file (``--output-dir`` writes them
-elsewhere). Pure standard-library Python, one seeded ``random.Random``, no iteration over sets: the same seed gives
+``python scripts/generate_quickstart_corpus.py`` rewrites ``train.json``, ``dev.json``, ``test.json`` and
+``rel_info.json`` in ``paee_hf/quickstart/`` (``--output-dir`` writes them elsewhere); the package ships the files,
+not this generator. Pure standard-library Python, one seeded ``random.Random``, no iteration over sets: the same seed gives
 byte-identical files on every machine.
 
 Every article is a biography, a company or a town, written from sentence templates (several per fact) over
@@ -32,7 +32,7 @@ from pathlib import Path
 
 # The package's quickstart folder. Not imported from the package: this file also runs as a plain script, without
 # importing paee_hf (and transformers).
-OUTPUT_DIR = Path(__file__).resolve().parent
+OUTPUT_DIR = Path(__file__).resolve().parents[1] / "paee_hf" / "quickstart"
 DEFAULT_SEED = 20240611
 SPLIT_SIZES = {"train": 240, "dev": 60, "test": 60}
 
@@ -185,7 +185,7 @@ class _NameBank:
             if name not in self._used:
                 self._used.add(name)
                 return name
-        raise RuntimeError("the name lists are exhausted; add syllables to generate_corpus.py")
+        raise RuntimeError("the name lists are exhausted; add syllables to generate_quickstart_corpus.py")
 
     def _stem(self, tails: Sequence[str]) -> str:
         rng = self.rng
@@ -1087,7 +1087,7 @@ def write_corpus(output_dir: str | Path = OUTPUT_DIR, seed: int = DEFAULT_SEED) 
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Command line: ``python -m paee_hf.quickstart.generate_corpus [--output-dir DIR] [--seed N]``."""
+    """Command line: ``python scripts/generate_quickstart_corpus.py [--output-dir DIR] [--seed N]``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output-dir", default=str(OUTPUT_DIR),
                         help="where to write the files (default: the package's quickstart folder)")

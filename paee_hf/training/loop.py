@@ -39,21 +39,32 @@ from torch.utils.data import DataLoader, Sampler
 from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
 
-from .checkpointing import CheckpointDirectory, recover_directory, replace_directory, write_text_atomic
-from .configuration_paee import PaeeConfig
-from .data import (
+from ..cards.model_card import card_from_training, describe_hardware, write_model_card
+from ..configuration_paee import PaeeConfig
+from ..corpus.running import (
+    evaluation_loader,
+    featurize,
+    model_inputs,
+    predict_facts,
+    read_documents,
+)
+from ..data import (
     DocumentCollator,
     RelationVocabulary,
     infer_vocabularies,
     load_docred_label_vocab,
     load_entity_type_vocab,
 )
-from .files import load_json_file
-from .metrics import evaluate, train_facts_from_documents, write_codalab_submission
-from .model_card import card_from_training, describe_hardware, write_model_card
-from .modeling_paee import PaeeForDocumentRelationExtraction
-from .prediction import evaluation_loader, featurize, model_inputs, predict_facts, read_documents
-from .training_args import TrainingConfig, resolve_encoder, resolve_path
+from ..data.files import load_json_file
+from ..metrics import evaluate, train_facts_from_documents, write_codalab_submission
+from ..modeling_paee import PaeeForDocumentRelationExtraction
+from .checkpointing import (
+    CheckpointDirectory,
+    recover_directory,
+    replace_directory,
+    write_text_atomic,
+)
+from .config import TrainingConfig, resolve_encoder, resolve_path
 
 logger = get_logger(__name__)
 

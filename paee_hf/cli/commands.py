@@ -17,8 +17,13 @@ from typing import Any
 
 from transformers.utils import logging as transformers_logging
 
-from .data import DocumentValidationError
-from .training_args import CONFIGS_DIR, DATA_FORMATS, TrainingConfig, packaged_configs
+from ..data import DocumentValidationError
+from ..training.config import (
+    CONFIGS_DIR,
+    DATA_FORMATS,
+    TrainingConfig,
+    packaged_configs,
+)
 
 USER_ERROR_STATUS = 2
 #: Bad input or paths: one line, status 2. Anything else is a bug and keeps its traceback.
@@ -121,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _train(args: argparse.Namespace) -> None:
     from accelerate import PartialState
 
-    from .training import train
+    from ..training.loop import train
 
     config = TrainingConfig.from_json(find_config(args.config)).with_overrides(
         train_file=args.train_file, dev_file=args.dev_file, test_file=args.test_file, encoder=args.encoder,
@@ -134,7 +139,7 @@ def _train(args: argparse.Namespace) -> None:
 
 
 def _evaluate(args: argparse.Namespace) -> None:
-    from .prediction import evaluate_model
+    from ..corpus.running import evaluate_model
 
     metrics = evaluate_model(args.model, args.data_file, data_format=args.data_format, train_files=args.train_files,
                              train_facts_file=args.train_facts, batch_size=args.batch_size)
@@ -146,7 +151,7 @@ def _evaluate(args: argparse.Namespace) -> None:
 
 
 def _predict(args: argparse.Namespace) -> None:
-    from .prediction import predict_file
+    from ..corpus.running import predict_file
 
     path, count = predict_file(args.model, args.input, args.output, output_format=args.format,
                                data_format=args.data_format, batch_size=args.batch_size, html_file=args.html)
@@ -156,9 +161,9 @@ def _predict(args: argparse.Namespace) -> None:
 
 
 def _quickstart(args: argparse.Namespace) -> None:
-    from .prediction import evaluate_model, predict_file
-    from .training import train
-    from .training_args import resolve_path
+    from ..corpus.running import evaluate_model, predict_file
+    from ..training.config import resolve_path
+    from ..training.loop import train
 
     config = TrainingConfig.from_json(CONFIGS_DIR / "quickstart.json").with_overrides(
         output_dir=args.output_dir, epochs=args.epochs)

@@ -1,0 +1,1 @@
+"""Training on Accelerate: the loop (`loop`), its run configuration (`config`) and crash-safe checkpoints."""
