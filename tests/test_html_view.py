@@ -230,7 +230,7 @@ def test_model_predictions_render_directly(tmp_path):
 
 
 def test_real_dwie_documents_render_every_mention():
-    from paee_hf.corpus.running import read_documents
+    from paee_hf.data.sources import read_documents
 
     with pytest.warns(UserWarning, match="repeated relation facts"):  # the public DWIE conversion repeats facts
         documents = read_documents(shared_data("dwie", "dev.json"), "dwie")[:30]

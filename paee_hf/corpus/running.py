@@ -16,19 +16,11 @@ from typing import Any
 import torch
 from accelerate import Accelerator
 from torch.utils.data import DataLoader
-from transformers import AutoTokenizer, PreTrainedTokenizerBase
+from transformers import PreTrainedTokenizerBase
 
 from ..cli.html_view import write_predictions_html
-from ..data import (
-    DocumentCollator,
-    DocumentFeaturizer,
-    DocumentList,
-    facts_from_predictions,
-    read_docred,
-    read_dwie,
-    read_eog,
-    read_pubtator,
-)
+from ..data import DocumentCollator, DocumentFeaturizer, facts_from_predictions
+from ..data.sources import read_documents
 from ..metrics import (
     evaluate,
     load_train_facts,
@@ -36,67 +28,16 @@ from ..metrics import (
     write_codalab_submission,
 )
 from ..modeling_paee import PaeeForDocumentRelationExtraction, decode_relations
+from .loading import load_trained_model
 
-_READERS = {"docred": read_docred, "dwie": read_dwie, "eog": read_eog, "pubtator": read_pubtator}
 OUTPUT_FORMATS = ("docred", "codalab", "jsonl")
 _FORWARD_INPUTS = frozenset(inspect.signature(PaeeForDocumentRelationExtraction.forward).parameters) - {
     "self", "return_dict"}
 
 
-def read_documents(
-    path: str | os.PathLike,
-    data_format: str = "docred",
-    reader_options: Mapping[str, Any] | None = None,
-    label2id: Mapping[str, int] | None = None,
-    entity_type2id: Mapping[str, int] | None = None,
-) -> DocumentList:
-    """Read and validate a data file into DocRED-format documents (an invalid document is an error, never skipped).
-
-    Args:
-        path: The file.
-        data_format: ``docred``, ``dwie``, ``eog`` or ``pubtator``.
-        reader_options: Extra keyword arguments of the reader (e.g. ``head_type="Gene"`` for GDA PubTator).
-        label2id: Relation vocabulary the labels must come from.
-        entity_type2id: Entity types the mentions must come from.
-
-    Raises:
-        ValueError: Unknown format, missing or unreadable file, unknown reader option.
-        DocumentValidationError: For the first invalid document (it names the file, document, field and fix).
-    """
-    if data_format not in _READERS:
-        raise ValueError(f"data_format={data_format!r} is not supported; use one of {tuple(_READERS)}.")
-    if not Path(path).is_file():
-        raise ValueError(f"{os.fspath(path)}: no such file. Check the path.")
-    reader = _READERS[data_format]
-    options = dict(reader_options or {})
-    accepted = set(inspect.signature(reader).parameters) - {"path", "on_invalid", "label2id", "entity_type2id"}
-    unknown = sorted(set(options) - accepted)
-    if unknown:
-        raise ValueError(f"reader_options {unknown} are not options of the {data_format} reader "
-                         f"(it accepts {sorted(accepted)}).")
-    return reader(path, on_invalid="raise", label2id=label2id, entity_type2id=entity_type2id, **options)
-
-
 def entity_type_ids(model: PaeeForDocumentRelationExtraction) -> dict[str, int]:
     """The model's entity-type vocabulary as name -> id."""
     return {name: index for index, name in enumerate(model.config.entity_types)}
-
-
-def load_trained_model(
-    model_dir: str | os.PathLike,
-) -> tuple[PaeeForDocumentRelationExtraction, PreTrainedTokenizerBase]:
-    """Load a trained PAEE checkpoint directory and the tokenizer saved beside it.
-
-    Raises:
-        ValueError: When the directory does not exist or holds no PAEE checkpoint.
-    """
-    directory = Path(model_dir)
-    if not (directory / "config.json").is_file():
-        raise ValueError(f"{os.fspath(model_dir)} is not a model directory (no config.json); give the 'model' folder "
-                         "that `paee train` wrote (e.g. outputs/paee/model).")
-    model = PaeeForDocumentRelationExtraction.from_pretrained(directory)
-    tokenizer = AutoTokenizer.from_pretrained(directory)
-    return model, tokenizer
 
 
 def featurize(

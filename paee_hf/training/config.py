@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from ..configuration_paee import PaeeConfig
+from ..data.sources import DATA_FORMATS
 
 PACKAGE_PREFIX = "paee_hf:"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 CONFIGS_DIR = Path(__file__).resolve().parent / "configs"
-DATA_FORMATS = ("docred", "dwie", "eog", "pubtator")
 MIXED_PRECISION = ("auto", "no", "fp16", "bf16")
 #: PaeeConfig fields that the training run derives from the data and the encoder, not from ``model``.
 _DERIVED_MODEL_FIELDS = ("encoder_config", "entity_types", "id2label", "label2id", "relation_names")

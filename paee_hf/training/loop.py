@@ -46,7 +46,6 @@ from ..corpus.running import (
     featurize,
     model_inputs,
     predict_facts,
-    read_documents,
 )
 from ..data import (
     DocumentCollator,
@@ -56,6 +55,7 @@ from ..data import (
     load_entity_type_vocab,
 )
 from ..data.files import load_json_file
+from ..data.sources import read_documents
 from ..metrics import evaluate, train_facts_from_documents, write_codalab_submission
 from ..modeling_paee import PaeeForDocumentRelationExtraction
 from .checkpointing import (
