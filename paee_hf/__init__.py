@@ -12,12 +12,9 @@ from .cards.model_card import readme_text
 from .configuration_paee import PaeeConfig
 from .data import *  # noqa: F403  (the data API: readers, validation, featurizer, collator, decoding)
 from .data import __all__ as _data_api
-from .modeling_paee import (
-    PaeeForDocumentRelationExtraction,
-    PaeeOutput,
-    decode_relations,
-)
+from .modeling_paee import PaeeForDocumentRelationExtraction, PaeeOutput
 from .pipeline_paee import TASK, DocumentRelationExtractionPipeline
+from .prediction import DecodingOptions, RelationPredictor, decode_relations
 
 __version__ = "0.1.0"
 
@@ -53,6 +50,7 @@ def _register() -> None:
     PaeeConfig.register_for_auto_class()
     PaeeForDocumentRelationExtraction.register_for_auto_class("AutoModel")
     PaeeForDocumentRelationExtraction.readme_renderer = staticmethod(readme_text)
+    PaeeConfig.pipeline_installed = True
     if TASK not in PIPELINE_REGISTRY.get_supported_tasks():
         PIPELINE_REGISTRY.register_pipeline(
             TASK, pipeline_class=DocumentRelationExtractionPipeline, pt_model=AutoModel, type="text"
@@ -67,6 +65,8 @@ __all__ = [
     "PaeeConfig",
     "PaeeForDocumentRelationExtraction",
     "PaeeOutput",
+    "DecodingOptions",
+    "RelationPredictor",
     "decode_relations",
     *_data_api,
 ]

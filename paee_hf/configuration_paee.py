@@ -14,6 +14,8 @@ from transformers.configuration_utils import SubConfigSpec
 
 #: DocRED's entity types (ner2id.json without the BLANK padding type).
 DOCRED_ENTITY_TYPES = ["ORG", "LOC", "TIME", "PER", "MISC", "NUM"]
+#: The pipeline task of PAEE checkpoints.
+PIPELINE_TASK = "document-relation-extraction"
 
 _CHOICES: dict[str, tuple[Any, ...]] = {
     "marker_style": ("asterisk", "entity_tags"),
@@ -159,9 +161,18 @@ class PaeeConfig(PreTrainedConfig):
     pair_chunk_size: int | None = 128
     initializer_range: float = 0.02
 
+    #: True once ``import paee_hf`` has registered the pipeline task (never in a checkpoint's remote-code copy).
+    pipeline_installed = False
+
     def __post_init__(self, **kwargs: Any) -> None:
         _reject_misspelled_fields(kwargs)
         super().__post_init__(**kwargs)
+        if type(self).pipeline_installed:
+            # transformers insists on trust_remote_code for any task a config lists in custom_pipelines, even when
+            # the same pipeline is registered locally; the installed package's copy serves the task instead.
+            # save_pretrained writes the entry again, for users without the package.
+            listed = getattr(self, "custom_pipelines", None) or {}
+            self.custom_pipelines = {task: spec for task, spec in listed.items() if task != PIPELINE_TASK}
         if self.entity_types is None:
             self.entity_types = list(DOCRED_ENTITY_TYPES)
         if self.label2id is None or len(self.label2id) != len(self.id2label):

@@ -87,24 +87,6 @@ class PaeeOutput(ModelOutput):
     object_logits: torch.Tensor | None = None
 
 
-def decode_relations(logits: torch.Tensor, max_labels_per_pair: int | None = None) -> torch.Tensor:
-    """Relations whose score is above the threshold class (ATLOP decoding), at most ``max_labels_per_pair``.
-
-    Args:
-        logits: ``(..., C)`` with column 0 = TH.
-        max_labels_per_pair: Keep only the best k relations of a pair; ``None`` = all above TH.
-
-    Returns:
-        ``(..., C)`` bool multi-hot; column 0 is True exactly for pairs with no relation (NA).
-    """
-    relation_logits = logits[..., 1:]
-    predicted = relation_logits > logits[..., :1]
-    if max_labels_per_pair is not None and max_labels_per_pair < relation_logits.shape[-1]:
-        kth_best = relation_logits.topk(max_labels_per_pair, dim=-1).values[..., -1:]
-        predicted &= relation_logits >= kth_best
-    return torch.cat([~predicted.any(-1, keepdim=True), predicted], dim=-1)
-
-
 class RelationClassifier(nn.Module):
     """Eq. 8: ``z_s = tanh(W_s e_sub + Y_so)``, ``z_o = tanh(W_o e_obj + Y_so)``, ``P(r) = sigma(z_s W_r z_o + b_r)``.
 
@@ -401,8 +383,15 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
             Per document, facts ``{"h_idx", "t_idx", "r", "relation", "score", "head", "tail"}`` sorted by score
             (``score = sigmoid(s_r - s_TH)``).
         """
-        predictor = RelationPredictor(self, tokenizer or self.get_tokenizer())
-        return predictor.predict(documents, batch_size, threshold, top_k, return_all_scores)
+        return self.predictor(tokenizer).predict(documents, batch_size, threshold, top_k, return_all_scores)
+
+    def predictor(self, tokenizer: Any = None) -> RelationPredictor:
+        """The [`RelationPredictor`] of this model (built once per tokenizer, so repeated calls cost nothing)."""
+        tokenizer = tokenizer or self.get_tokenizer()
+        cached = self.__dict__.get("_predictor")
+        if cached is None or cached.featurizer.tokenizer is not tokenizer:
+            cached = self.__dict__["_predictor"] = RelationPredictor(self, tokenizer)
+        return cached
 
     # ------------------------------------------------------------------ forward
     def forward(

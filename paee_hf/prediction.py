@@ -1,13 +1,25 @@
-"""Relation prediction for users: documents in (DocRED JSON or raw text with character spans), ranked facts out.
+"""The one prediction path: documents in, ranked facts out (featurize -> score -> decode).
 
-Shared by ``PaeeForDocumentRelationExtraction.predict`` and the ``document-relation-extraction`` pipeline, and shipped
-with checkpoints for ``trust_remote_code`` (relative imports only).
+Every entry point goes through [`RelationPredictor`]: ``model.predict``, the ``document-relation-extraction``
+pipeline, ``paee predict`` / ``paee evaluate`` and the training loop's dev and test evaluation (the data-parallel
+runner in ``paee_hf.corpus`` gathers what this path decodes on each process). So thresholds, ``top_k`` and
+``return_all_scores`` mean the same everywhere:
+
+* ``score = sigmoid(s_r - s_TH)`` per pair and relation: above 0.5 exactly when the relation beats the learned
+  threshold class of eq. 9;
+* a relation is predicted when its score is above ``threshold`` (0.5 by default, a float or ``{relation: float}``),
+  and a pair keeps at most ``top_k`` relations (default ``config.max_labels_per_pair``).
+
+Decoding is vectorised over the whole batch (one ``nonzero`` for all facts); only the fact dictionaries are built in
+Python. Shipped with checkpoints for ``trust_remote_code`` (relative imports only).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+import itertools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import torch
 
@@ -16,21 +28,40 @@ from .featurizer import DocumentFeaturizer
 from .raw_text import from_raw_text
 from .validation import DocumentValidationError
 
-#: Keys of a collated batch that the model's forward does not take.
-_BOOKKEEPING_KEYS = ("labels", "titles", "doc_indices")
 Threshold = float | Mapping[str, float] | None
+#: Documents featurized and sorted by length together when predicting a stream: bounded memory, little padding.
+STREAM_WINDOW_BATCHES = 16
 
 
-def as_documents(inputs: Any, source: str = "predict input") -> list[dict]:
-    """Normalise user input to DocRED-format documents.
+def as_document(document: Any, index: int, source: str) -> dict:
+    """One user document as a DocRED-format document.
 
     Args:
-        inputs: One document or a list of documents, each either DocRED-format (``sents`` + ``vertexSet``) or raw
-            text ``{"text": str, "entities": [{"mentions": [{"start", "end"}], "type": str}]}``.
+        document: DocRED-format (``sents`` + ``vertexSet``) or raw text
+            ``{"text": str, "entities": [{"mentions": [{"start", "end"}], "type": str}]}``.
+        index: Its position in the input (for error messages).
         source: Name of the input in error messages.
 
     Raises:
         DocumentValidationError: For a document that is neither shape, or an invalid raw-text document.
+    """
+    if isinstance(document, Mapping) and "text" in document:
+        return from_raw_text(document, index, source)
+    if isinstance(document, Mapping) and "sents" in document and "vertexSet" in document:
+        return dict(document)
+    title = document.get("title") if isinstance(document, Mapping) else None
+    raise DocumentValidationError(
+        source, index, title, "document", f"is a {type(document).__name__} with neither 'text' nor "
+        "'sents' + 'vertexSet'", 'Give raw text as {"text": ..., "entities": [...]} or a DocRED document',
+    )
+
+
+def as_documents(inputs: Any, source: str = "predict input") -> list[dict]:
+    """Normalise one document or a non-empty list of documents (see [`as_document`]).
+
+    Raises:
+        ValueError: For input that is neither a document nor a non-empty list of documents.
+        DocumentValidationError: For an invalid document.
     """
     documents = [inputs] if isinstance(inputs, Mapping) else inputs
     if isinstance(documents, str) or not isinstance(documents, Sequence) or len(documents) == 0:
@@ -38,19 +69,7 @@ def as_documents(inputs: Any, source: str = "predict input") -> list[dict]:
             f"{source}: expected a document (dict) or a non-empty list of documents, got {type(inputs).__name__}; "
             'e.g. model.predict({"text": "...", "entities": [{"mentions": [{"start": 0, "end": 5}], "type": "PER"}]})'
         )
-    converted = []
-    for index, document in enumerate(documents):
-        if isinstance(document, Mapping) and "text" in document:
-            converted.append(from_raw_text(document, index, source))
-        elif isinstance(document, Mapping) and "sents" in document and "vertexSet" in document:
-            converted.append(dict(document))
-        else:
-            title = document.get("title") if isinstance(document, Mapping) else None
-            raise DocumentValidationError(
-                source, index, title, "document", f"is a {type(document).__name__} with neither 'text' nor "
-                "'sents' + 'vertexSet'", 'Give raw text as {"text": ..., "entities": [...]} or a DocRED document',
-            )
-    return converted
+    return [as_document(document, index, source) for index, document in enumerate(documents)]
 
 
 def relation_scores(logits: torch.Tensor) -> torch.Tensor:
@@ -60,31 +79,87 @@ def relation_scores(logits: torch.Tensor) -> torch.Tensor:
         logits: ``(..., C)`` with column 0 = TH.
 
     Returns:
-        ``(..., C-1)`` scores in (0, 1).
+        ``(..., C-1)`` float32 scores in (0, 1).
     """
     return torch.sigmoid(logits[..., 1:].float() - logits[..., :1].float())
 
 
-def threshold_vector(threshold: Threshold, relation_labels: Sequence[str]) -> torch.Tensor:
-    """``(C-1,)`` per-relation decision thresholds on :func:`relation_scores` (default 0.5 = the learned TH).
+def select_relations(scores: torch.Tensor, thresholds: torch.Tensor, top_k: int | None) -> torch.Tensor:
+    """The decision rule: above the threshold, and among the pair's ``top_k`` best.
 
-    Raises:
-        ValueError: For a threshold outside (0, 1) or a dict naming a relation the model does not know.
+    Args:
+        scores: ``(..., C-1)`` from [`relation_scores`].
+        thresholds: ``(C-1,)`` per-relation thresholds.
+        top_k: At most this many relations per pair; ``None`` = all above the threshold.
+
+    Returns:
+        ``(..., C-1)`` bool.
     """
-    values = torch.full((len(relation_labels),), 0.5)
-    if threshold is None:
-        return values
-    if isinstance(threshold, Mapping):
-        unknown = sorted(set(threshold) - set(relation_labels))
+    predicted = scores > thresholds
+    if top_k is not None and top_k < scores.shape[-1]:
+        predicted &= scores >= scores.topk(top_k, dim=-1).values[..., -1:]
+    return predicted
+
+
+def decode_relations(logits: torch.Tensor, max_labels_per_pair: int | None = None) -> torch.Tensor:
+    """Multi-hot relations from logits with the default threshold (ATLOP decoding), at most ``max_labels_per_pair``.
+
+    Args:
+        logits: ``(..., C)`` with column 0 = TH.
+        max_labels_per_pair: Keep only the best k relations of a pair; ``None`` = all above TH.
+
+    Returns:
+        ``(..., C)`` bool multi-hot; column 0 is True exactly for pairs with no relation (NA).
+    """
+    scores = relation_scores(logits)
+    predicted = select_relations(scores, torch.full(scores.shape[-1:], 0.5), max_labels_per_pair)
+    return torch.cat([~predicted.any(-1, keepdim=True), predicted], dim=-1)
+
+
+@dataclass(frozen=True)
+class DecodingOptions:
+    """What [`RelationPredictor.decode`] returns.
+
+    Attributes:
+        threshold: A float or ``{relation label: float}`` on the scores, in (0, 1); ``None`` = 0.5, the learned
+            threshold class.
+        top_k: At most this many relations per pair; ``None`` = ``config.max_labels_per_pair``.
+        return_all_scores: List every pair once with ``scores`` ``{label: score}`` and its predicted ``relations``.
+    """
+
+    threshold: Threshold = None
+    top_k: int | None = None
+    return_all_scores: bool = False
+
+    def __post_init__(self) -> None:
+        if self.top_k is not None and (isinstance(self.top_k, bool) or not isinstance(self.top_k, int)
+                                       or self.top_k < 1):
+            raise ValueError(f"top_k must be a positive integer or None, got {self.top_k!r}.")
+        if not isinstance(self.return_all_scores, bool):
+            raise ValueError(f"return_all_scores must be True or False, got {self.return_all_scores!r}.")
+        if self.threshold is not None and not isinstance(self.threshold, Mapping):
+            _check_threshold(self.threshold, "threshold")
+
+    def threshold_vector(self, relation_labels: Sequence[str]) -> torch.Tensor:
+        """``(C-1,)`` per-relation thresholds.
+
+        Raises:
+            ValueError: For a threshold outside (0, 1) or a dict naming a relation the model does not know.
+        """
+        values = torch.full((len(relation_labels),), 0.5)
+        if self.threshold is None:
+            return values
+        if not isinstance(self.threshold, Mapping):
+            return values.fill_(float(self.threshold))
+        unknown = sorted(set(self.threshold) - set(relation_labels))
         if unknown:
             raise ValueError(
                 f"threshold names relations the model does not have: {unknown}; known relations are "
                 f"{list(relation_labels)[:10]}{'...' if len(relation_labels) > 10 else ''}."
             )
-        for label, value in threshold.items():
+        for label, value in self.threshold.items():
             values[list(relation_labels).index(label)] = _check_threshold(value, f"threshold[{label!r}]")
         return values
-    return values.fill_(_check_threshold(threshold, "threshold"))
 
 
 def _check_threshold(value: Any, name: str) -> float:
@@ -93,43 +168,136 @@ def _check_threshold(value: Any, name: str) -> float:
     return float(value)
 
 
+@dataclass
+class ScoredBatch:
+    """What one forward pass over a batch gives the decoder.
+
+    Attributes:
+        scores: ``(B, P, C-1)`` float32 relation scores on the CPU (padded pairs included).
+        pair_indices: ``(B, P, 2)`` the pairs' (head, tail) entity indices, ``-1`` for padding.
+    """
+
+    scores: torch.Tensor
+    pair_indices: torch.Tensor
+
+
 class RelationPredictor:
-    """Featurize, batch, run and decode; holds what stays fixed between calls.
+    """Featurize, batch, score and decode with one model; holds what stays fixed between calls.
 
     Args:
         model: A ``PaeeForDocumentRelationExtraction``.
         tokenizer: The tokenizer saved with the checkpoint (markers included).
+        source: Name of the input in error messages.
     """
 
-    def __init__(self, model: Any, tokenizer: Any) -> None:
+    def __init__(self, model: Any, tokenizer: Any, source: str = "predict input") -> None:
         config = model.config
         self.model = model
         self.config = config
+        self.source = source
         self.featurizer = DocumentFeaturizer(
             tokenizer,
             config.label2id,
             {name: index for index, name in enumerate(config.entity_types)},
             marker_style=config.marker_style,
-            source="predict input",
+            source=source,
         )
         self.collator = DocumentCollator(tokenizer.pad_token_id, config.num_labels)
+        self.relation_labels = config.relation_labels
+        names = getattr(config, "relation_names", None) or {}
+        self.relation_names = [names.get(label, label) for label in self.relation_labels]
 
-    def featurize(self, documents: list[dict]) -> list[dict]:
-        """Validate and featurize (labels, if any, are ignored)."""
+    # ------------------------------------------------------------------ the three steps
+    def featurize(self, documents: Sequence[Mapping[str, Any]], indices: Sequence[int] | None = None) -> list[dict]:
+        """Validate and featurize DocRED-format documents (labels, if any, are not needed and not featurized).
+
+        Args:
+            documents: DocRED-format documents.
+            indices: Their positions in the caller's input (``doc_index`` of the features, and error messages).
+
+        Raises:
+            DocumentValidationError: For the first invalid document.
+        """
         unlabelled = [{key: value for key, value in document.items() if key != "labels"} for document in documents]
-        return self.featurizer.featurize_documents(unlabelled, list(range(len(unlabelled))))
+        return self.featurizer.featurize_documents(unlabelled, list(indices or range(len(unlabelled))))
 
     @torch.inference_mode()
-    def scores(self, features: list[dict]) -> list[torch.Tensor]:
-        """Relation scores ``(P_b, C-1)`` of each featurized document (one model call for all of them)."""
-        batch = self.collator(features)
-        inputs = {
-            key: value.to(self.model.device) for key, value in batch.items() if key not in _BOOKKEEPING_KEYS
-        }
-        logits = self.model(**inputs).logits
-        return [relation_scores(logits[row, : len(feature["pair_indices"])]).cpu() for row, feature in
-                enumerate(features)]
+    def score(self, features: Sequence[Mapping[str, Any]], model: Any = None) -> ScoredBatch:
+        """One forward pass over featurized documents.
 
+        Args:
+            features: From [`featurize`].
+            model: The module to call instead of ``self.model`` (e.g. the Accelerate-prepared one).
+        """
+        return self.score_batch(self.collator(features), model)
+
+    @torch.inference_mode()
+    def score_batch(self, batch: Mapping[str, Any], model: Any = None) -> ScoredBatch:
+        """One forward pass over a collated batch (see [`DocumentCollator`])."""
+        model = model or self.model
+        device = next(model.parameters()).device
+        inputs = {key: value.to(device) for key, value in batch.items() if key not in _BOOKKEEPING_KEYS}
+        logits = model(**inputs).logits
+        return ScoredBatch(relation_scores(logits).cpu(), batch["pair_indices"])
+
+    def decode(
+        self,
+        documents: Sequence[Mapping[str, Any]],
+        scored: ScoredBatch,
+        options: DecodingOptions = DecodingOptions(),
+    ) -> list[list[dict]]:
+        """Facts of each document of a scored batch, best first.
+
+        Args:
+            documents: The batch's DocRED-format documents, in batch order (for entity names).
+            scored: From [`score`].
+            options: Threshold, ``top_k``, ``return_all_scores``.
+
+        Returns:
+            Per document, facts ``{"h_idx", "t_idx", "r", "relation", "score", "head", "tail"}``; with
+            ``return_all_scores`` every pair once with ``relations`` and ``scores`` ``{label: score}``.
+        """
+        thresholds = options.threshold_vector(self.relation_labels)
+        top_k = options.top_k or self.config.max_labels_per_pair
+        valid = scored.pair_indices[..., 0] >= 0
+        predicted = select_relations(scored.scores, thresholds, top_k) & valid[..., None]
+        names = [_entity_names(document) for document in documents]
+        if options.return_all_scores:
+            return self._all_scores(scored, predicted, valid, names)
+        rows, pairs, columns = predicted.nonzero(as_tuple=True)
+        values = scored.scores[rows, pairs, columns].tolist()
+        heads = scored.pair_indices[rows, pairs, 0].tolist()
+        tails = scored.pair_indices[rows, pairs, 1].tolist()
+        facts: list[list[dict]] = [[] for _ in documents]
+        for row, head, tail, column, value in zip(rows.tolist(), heads, tails, columns.tolist(), values):
+            facts[row].append({"h_idx": head, "t_idx": tail, "r": self.relation_labels[column],
+                               "relation": self.relation_names[column], "score": value,
+                               "head": names[row][head], "tail": names[row][tail]})
+        for document_facts in facts:
+            document_facts.sort(key=lambda fact: -fact["score"])
+        return facts
+
+    def _all_scores(
+        self, scored: ScoredBatch, predicted: torch.Tensor, valid: torch.Tensor, names: list[list[str]]
+    ) -> list[list[dict]]:
+        results = []
+        for row, entity_names in enumerate(names):
+            count = int(valid[row].sum())
+            pairs = scored.pair_indices[row, :count].tolist()
+            scores = scored.scores[row, :count].tolist()
+            hits = predicted[row, :count].tolist()
+            pair_results = []
+            for (head, tail), pair_scores, pair_hits in zip(pairs, scores, hits):
+                pair_results.append({
+                    "h_idx": head, "t_idx": tail, "head": entity_names[head], "tail": entity_names[tail],
+                    "relations": [label for label, hit in zip(self.relation_labels, pair_hits) if hit],
+                    "scores": dict(zip(self.relation_labels, pair_scores)),
+                    "score": max(pair_scores, default=0.0),
+                })
+            results.append(sorted(pair_results, key=lambda pair: -pair["score"]))
+        return results
+
+    # ------------------------------------------------------------------ whole inputs
     def predict(
         self,
         inputs: Any,
@@ -138,62 +306,89 @@ class RelationPredictor:
         top_k: int | None = None,
         return_all_scores: bool = False,
     ) -> list[list[dict]]:
-        """See ``PaeeForDocumentRelationExtraction.predict``."""
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
-        if top_k is not None and (not isinstance(top_k, int) or top_k < 1):
-            raise ValueError(f"top_k must be a positive integer or None, got {top_k!r}.")
-        documents = as_documents(inputs)
-        thresholds = threshold_vector(threshold, self.config.relation_labels)
+        """See ``PaeeForDocumentRelationExtraction.predict``: the documents bucketed by length, results in order."""
+        _check_batch_size(batch_size)
+        options = DecodingOptions(threshold, top_k, return_all_scores)
+        documents = as_documents(inputs, self.source)
         features = self.featurize(documents)
-        # length bucketing: similar lengths share a batch, so little padding is computed
-        order = sorted(range(len(features)), key=lambda index: len(features[index]["input_ids"]))
         results: list[list[dict]] = [[] for _ in documents]
-        for start in range(0, len(order), batch_size):
-            chunk = order[start : start + batch_size]
-            for index, scores in zip(chunk, self.scores([features[i] for i in chunk])):
-                results[index] = self.decode(
-                    documents[index], features[index]["pair_indices"], scores, thresholds, top_k, return_all_scores
-                )
+        for chunk in _length_buckets(features, batch_size):
+            facts = self.decode([documents[i] for i in chunk], self.score([features[i] for i in chunk]), options)
+            for index, document_facts in zip(chunk, facts):
+                results[index] = document_facts
         return results
 
-    def decode(
+    def stream(
         self,
-        document: dict,
-        pair_indices: Sequence[Sequence[int]],
-        scores: torch.Tensor,
-        thresholds: torch.Tensor,
-        top_k: int | None,
-        return_all_scores: bool,
-    ) -> list[dict]:
-        """Facts of one document, best first: ``{h_idx, t_idx, r, relation, score, head, tail}``.
+        inputs: Iterable[Any],
+        batch_size: int = 8,
+        options: DecodingOptions = DecodingOptions(),
+        start: int = 0,
+        step: int = 1,
+    ) -> Iterator[PredictedDocument]:
+        """Predict an iterable of any length with bounded memory, yielding in input order.
 
-        With ``return_all_scores`` every pair is listed once with ``scores`` ``{label: score}`` and its predicted
-        ``relations``.
+        ``STREAM_WINDOW_BATCHES * batch_size`` documents at a time are featurized together and bucketed by length.
+
+        Args:
+            inputs: Documents (DocRED-format or raw text).
+            batch_size: Documents per forward pass.
+            options: Decoding options.
+            start: Index of the first document in the caller's input (a resumed run, or a process's shard).
+            step: Index distance between consecutive documents (``world_size`` for a process's shard).
+
+        Yields:
+            One [`PredictedDocument`] per input document.
         """
-        labels = self.config.relation_labels
-        names = getattr(self.config, "relation_names", None) or {}
-        entity_names = document.get("entity_names") or [mentions[0]["name"] for mentions in document["vertexSet"]]
-        predicted = scores > thresholds
-        limit = top_k or self.config.max_labels_per_pair
-        if limit is not None and limit < scores.shape[-1]:
-            kth = scores.topk(limit, dim=-1).values[..., -1:]
-            predicted &= scores >= kth
-        facts = []
-        for pair, (head, tail) in enumerate(pair_indices):
-            base = {"h_idx": head, "t_idx": tail, "head": entity_names[head], "tail": entity_names[tail]}
-            hits = predicted[pair].nonzero().flatten().tolist()
-            if return_all_scores:
-                facts.append({
-                    **base,
-                    "relations": [labels[column] for column in hits],
-                    "scores": {label: float(value) for label, value in zip(labels, scores[pair])},
-                    "score": float(scores[pair].max()) if len(labels) else 0.0,
-                })
-                continue
-            for column in hits:
-                label = labels[column]
-                facts.append({
-                    **base, "r": label, "relation": names.get(label, label), "score": float(scores[pair, column])
-                })
-        return sorted(facts, key=lambda fact: -fact["score"])
+        _check_batch_size(batch_size)
+        window_size = STREAM_WINDOW_BATCHES * batch_size
+        iterator = iter(inputs)
+        index = start
+        while window := list(itertools.islice(iterator, window_size)):
+            indices = range(index, index + len(window) * step, step)
+            documents = [as_document(document, i, self.source) for document, i in zip(window, indices)]
+            features = self.featurize(documents, indices)
+            results: list[list[dict]] = [[] for _ in documents]
+            for chunk in _length_buckets(features, batch_size):
+                facts = self.decode([documents[i] for i in chunk], self.score([features[i] for i in chunk]), options)
+                for position, document_facts in zip(chunk, facts):
+                    results[position] = document_facts
+            for position, (i, document) in enumerate(zip(indices, documents)):
+                yield PredictedDocument(i, document, results[position], len(features[position]["input_ids"]))
+            index += len(window) * step
+
+
+class PredictedDocument(NamedTuple):
+    """One document's result from [`RelationPredictor.stream`].
+
+    Attributes:
+        index: Its position in the caller's input.
+        document: The DocRED-format document (raw text converted).
+        facts: Its facts, as [`RelationPredictor.decode`] returns them.
+        num_tokens: Sub-word tokens the model read (markers included).
+    """
+
+    index: int
+    document: dict
+    facts: list[dict]
+    num_tokens: int
+
+
+#: Keys of a collated batch that the model's forward does not take (prediction needs no labels).
+_BOOKKEEPING_KEYS = frozenset({"labels", "titles", "doc_indices"})
+
+
+def _length_buckets(features: Sequence[Mapping[str, Any]], batch_size: int) -> Iterator[list[int]]:
+    """Positions of ``features`` in batches of similar length (little padding is computed)."""
+    order = sorted(range(len(features)), key=lambda index: len(features[index]["input_ids"]))
+    for start in range(0, len(order), batch_size):
+        yield order[start : start + batch_size]
+
+
+def _entity_names(document: Mapping[str, Any]) -> list[str]:
+    return document.get("entity_names") or [mentions[0]["name"] for mentions in document["vertexSet"]]
+
+
+def _check_batch_size(batch_size: Any) -> None:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")

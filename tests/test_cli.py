@@ -156,7 +156,7 @@ def test_user_errors_print_one_line_and_exit_2(tmp_path, trained, capsys):
     assert "no such file" in user_error(
         capsys, ["predict", "--model", str(output_dir / "model"), "--input", str(tmp_path / "none.json"),
                  "--output", str(tmp_path / "p.jsonl")])
-    assert "Is a directory" in user_error(
+    assert "is a directory; give --output a file path" in user_error(
         capsys, ["predict", "--model", str(output_dir / "model"), "--input", str(root / "test.json"),
                  "--output", str(tmp_path)])
 

@@ -75,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--train-facts", metavar="FILE",
                           help="official train facts file (e.g. train_annotated.fact) instead of --train-file")
     evaluate.add_argument("--batch-size", type=int, default=8, metavar="N", help="documents per batch (default 8)")
+    _add_decoding_arguments(evaluate)
     evaluate.add_argument("--output", metavar="FILE", help="write the metrics (fractions) as JSON here")
 
     predict = commands.add_parser(
@@ -82,15 +83,24 @@ def build_parser() -> argparse.ArgumentParser:
         description="Predict relations with a trained model.",
     )
     predict.add_argument("--model", required=True, metavar="DIR", help="trained model directory (OUTPUT_DIR/model)")
-    predict.add_argument("--input", required=True, metavar="FILE", help="documents (labels, if any, are ignored)")
+    predict.add_argument("--input", required=True, metavar="FILE",
+                         help="documents (labels, if any, are ignored): .jsonl is streamed line by line "
+                              "(DocRED-format or raw-text documents), other files are read by --data-format")
     predict.add_argument("--output", required=True, metavar="FILE", help="where to write the predictions")
     predict.add_argument("--format", choices=("docred", "codalab", "jsonl"), default="jsonl",
                          help="docred: the documents with predicted labels; codalab: the fact list (result.zip when "
                               "FILE ends in .zip); jsonl: one line per document with names (default)")
     predict.add_argument("--data-format", choices=DATA_FORMATS, default="docred", help="reader (default: docred)")
-    predict.add_argument("--batch-size", type=int, default=8, metavar="N", help="documents per batch (default 8)")
+    predict.add_argument("--batch-size", type=int, default=8, metavar="N",
+                         help="documents per batch and process (default 8)")
+    _add_decoding_arguments(predict)
+    predict.add_argument("--return-all-scores", action="store_true",
+                         help="list every entity pair with the scores of all relations (jsonl only)")
     predict.add_argument("--html", metavar="FILE", help="also write a page: each document with its entities "
                          "highlighted, the predicted relations as a table and a graph")
+    predict.add_argument("--resume", action="store_true",
+                         help="continue a killed run into the same --output (documents already written are kept)")
+    predict.add_argument("--overwrite", action="store_true", help="replace an existing --output")
 
     quickstart = commands.add_parser(
         "quickstart", help="train -> evaluate -> predict on the embedded corpus with MiniLM (offline, CPU)",
@@ -142,7 +152,8 @@ def _evaluate(args: argparse.Namespace) -> None:
     from ..corpus.running import evaluate_model
 
     metrics = evaluate_model(args.model, args.data_file, data_format=args.data_format, train_files=args.train_files,
-                             train_facts_file=args.train_facts, batch_size=args.batch_size)
+                             train_facts_file=args.train_facts, batch_size=args.batch_size,
+                             options=decoding_options(args))
     print(format_metrics(metrics))
     if args.output:
         Path(args.output).parent.mkdir(parents=True, exist_ok=True)
@@ -151,17 +162,27 @@ def _evaluate(args: argparse.Namespace) -> None:
 
 
 def _predict(args: argparse.Namespace) -> None:
-    from ..corpus.running import predict_file
+    from accelerate import PartialState
 
-    path, count = predict_file(args.model, args.input, args.output, output_format=args.format,
-                               data_format=args.data_format, batch_size=args.batch_size, html_file=args.html)
-    print(f"{count} predicted relations written to {path} ({args.format})")
+    from ..corpus.predict_corpus import predict_corpus
+
+    summary = predict_corpus(args.model, args.input, args.output, output_format=args.format,
+                             data_format=args.data_format, batch_size=args.batch_size,
+                             options=decoding_options(args, return_all_scores=args.return_all_scores),
+                             html_file=args.html, resume=args.resume, overwrite=args.overwrite)
+    if not PartialState().is_main_process:
+        return
+    print(f"{summary.facts} predicted relations in {summary.documents} documents written to {summary.path} "
+          f"({args.format})")
+    print(f"{summary.predicted_now} documents predicted in {summary.seconds:.1f} s: "
+          f"{summary.documents_per_second:.2f} docs/s, {summary.tokens_per_second:.0f} tokens/s")
     if args.html:
         print(f"page with highlighted entities, a relation table and graph: {args.html}")
 
 
 def _quickstart(args: argparse.Namespace) -> None:
-    from ..corpus.running import evaluate_model, predict_file
+    from ..corpus.predict_corpus import predict_corpus
+    from ..corpus.running import evaluate_model
     from ..training.config import resolve_path
     from ..training.loop import train
 
@@ -174,7 +195,8 @@ def _quickstart(args: argparse.Namespace) -> None:
     result = train(dataclasses.replace(config, test_file=None), overwrite=args.overwrite)
     test_metrics = evaluate_model(result.model_dir, test_file, train_files=[resolve_path(config.train_file)])
     (output_dir / "test_metrics.json").write_text(json.dumps(test_metrics, indent=1), encoding="utf-8")
-    predictions, count = predict_file(result.model_dir, test_file, output_dir / "test_predictions.jsonl")
+    predicted = predict_corpus(result.model_dir, test_file, output_dir / "test_predictions.jsonl", overwrite=True)
+    predictions, count = predicted.path, predicted.facts
     dev_f1, dev_ign_f1 = result.dev_metrics["f1"], result.dev_metrics["ign_f1"]
     test_f1, test_ign_f1 = test_metrics["f1"], test_metrics["ign_f1"]
     print(f"""
@@ -188,6 +210,45 @@ next: paee evaluate --model {result.model_dir} --data-file YOUR_DOCS.json
 
 
 # ---------------------------------------------------------------------------------------------------------- helpers
+def _add_decoding_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--threshold", action="append", metavar="P | RELATION=P",
+                        help="decision threshold on the scores, in (0, 1); 0.5 (default) is the learned threshold. "
+                             "One number for every relation, or RELATION=P per relation (repeatable)")
+    parser.add_argument("--top-k", type=int, metavar="K",
+                        help="at most K relations per entity pair (default: the model's max_labels_per_pair)")
+
+
+def decoding_options(args: argparse.Namespace, return_all_scores: bool = False) -> Any:
+    """The [`DecodingOptions`] of ``--threshold`` / ``--top-k`` (the same meaning as in ``model.predict``).
+
+    Raises:
+        ValueError: For a threshold that is neither one number nor ``RELATION=P`` values.
+    """
+    from ..prediction import DecodingOptions
+
+    return DecodingOptions(parse_threshold(args.threshold), args.top_k, return_all_scores)
+
+
+def parse_threshold(values: Sequence[str] | None) -> float | dict[str, float] | None:
+    """``["0.4"]`` -> 0.4; ``["P17=0.3", "P19=0.6"]`` -> ``{"P17": 0.3, "P19": 0.6}``; ``None`` -> ``None``.
+
+    Raises:
+        ValueError: For anything else, with the accepted forms.
+    """
+    if not values:
+        return None
+    usage = "give --threshold 0.4, or --threshold P17=0.3 --threshold P19=0.6"
+    try:
+        if len(values) == 1 and "=" not in values[0]:
+            return float(values[0])
+        pairs = [value.split("=", 1) for value in values]
+        if not all(len(pair) == 2 and pair[0] for pair in pairs):
+            raise ValueError
+        return {label: float(number) for label, number in pairs}
+    except ValueError:
+        raise ValueError(f"--threshold {' '.join(values)!r} is not understood; {usage}.") from None
+
+
 def find_config(name_or_path: str) -> Path:
     """A config file path, or a packaged config given by name (``docred_bert_base`` or ``docred_bert_base.json``).
 

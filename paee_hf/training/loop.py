@@ -37,16 +37,11 @@ from accelerate.logging import get_logger
 from accelerate.utils import ProjectConfiguration, is_tensorboard_available, set_seed
 from torch.utils.data import DataLoader, Sampler
 from tqdm.auto import tqdm
-from transformers import get_linear_schedule_with_warmup
+from transformers import AutoTokenizer, get_linear_schedule_with_warmup
 
 from ..cards.model_card import card_from_training, describe_hardware, write_model_card
 from ..configuration_paee import PaeeConfig
-from ..corpus.running import (
-    evaluation_loader,
-    featurize,
-    model_inputs,
-    predict_facts,
-)
+from ..corpus.running import codalab_records, featurize, model_inputs, predict_gathered
 from ..data import (
     DocumentCollator,
     RelationVocabulary,
@@ -58,6 +53,7 @@ from ..data.files import load_json_file
 from ..data.sources import read_documents
 from ..metrics import evaluate, train_facts_from_documents, write_codalab_submission
 from ..modeling_paee import PaeeForDocumentRelationExtraction
+from ..prediction import RelationPredictor
 from .checkpointing import (
     CheckpointDirectory,
     recover_directory,
@@ -317,22 +313,16 @@ def train(
     train_loader = DataLoader(train_features, batch_size=config.batch_size, sampler=sampler, collate_fn=collator,
                               num_workers=config.num_workers, generator=torch.Generator().manual_seed(config.seed))
     eval_batch_size = config.eval_batch_size or config.batch_size
-    dev_loader = test_loader = None
+    dev_predictor = dev_features = None
     if data.dev:
-        dev_features = featurize(model, tokenizer, data.dev, source=config.dev_file)
-        dev_loader = evaluation_loader(dev_features, tokenizer, model.config.num_labels, eval_batch_size,
-                                       config.num_workers)
+        # the one prediction path, on the unwrapped model; evaluate_dev runs it through the prepared one
+        dev_predictor = RelationPredictor(model, tokenizer, source=config.dev_file)
+        dev_features = dev_predictor.featurize(data.dev)
         _check_best_metric(config.best_metric, data.dev)
-    if data.test:
-        test_features = featurize(model, tokenizer, data.test, source=config.test_file)
-        test_loader = evaluation_loader(test_features, tokenizer, model.config.num_labels, eval_batch_size,
-                                        config.num_workers)
     train_facts = train_facts_from_documents(data.train)
 
     optimizer = build_optimizer(model, config)
     model, optimizer, train_loader = accelerator.prepare(model, optimizer, train_loader)
-    dev_loader = accelerator.prepare_data_loader(dev_loader) if dev_loader is not None else None
-    test_loader = accelerator.prepare_data_loader(test_loader) if test_loader is not None else None
 
     steps_per_epoch = math.ceil(len(train_loader) / config.grad_accumulation)
     total_steps = config.max_steps or steps_per_epoch * config.epochs
@@ -358,8 +348,9 @@ def train(
     hardware = describe_hardware(accelerator.num_processes, accelerator.mixed_precision)
 
     def evaluate_dev() -> dict[str, Any]:
-        facts = predict_facts(model, dev_loader, accelerator, len(data.dev))
-        return evaluate([fact for document in facts for fact in document], data.dev, train_facts=train_facts,
+        facts = predict_gathered(dev_predictor, data.dev, accelerator, eval_batch_size, features=dev_features,
+                                 model=model)
+        return evaluate(codalab_records(facts, data.dev), data.dev, train_facts=train_facts,
                         relation_names=_complete_names(data.relations))
 
     def save_best(metrics: Mapping[str, Any] | None) -> None:
@@ -430,7 +421,7 @@ def train(
                 accelerator.log({"train/loss": loss_sum / count, "train/epoch": epoch, **rates}, step=step)
                 bar.set_postfix(loss=f"{loss_sum / count:.4f}")
             end_of_epoch = step % steps_per_epoch == 0
-            if dev_loader is not None and (step == total_steps or (
+            if dev_predictor is not None and (step == total_steps or (
                     step % config.eval_every == 0 if config.eval_every else end_of_epoch)):
                 metrics = evaluate_dev()
                 scalars = _scalars(metrics)
@@ -454,10 +445,10 @@ def train(
                 break
     bar.close()
 
-    if dev_loader is None:
+    if dev_predictor is None:
         save_best(None)
         progress.best_step = progress.global_step
-    result = _finish(accelerator, config, data, progress, test_loader, train_facts, output_dir, model_dir)
+    result = _finish(accelerator, config, data, progress, eval_batch_size, train_facts, output_dir, model_dir)
     accelerator.end_training()
     return result
 
@@ -491,7 +482,7 @@ def _finish(
     config: TrainingConfig,
     data: RunData,
     progress: TrainingProgress,
-    test_loader: DataLoader | None,
+    eval_batch_size: int,
     train_facts: set,
     output_dir: Path,
     model_dir: Path,
@@ -501,11 +492,12 @@ def _finish(
     if data.dev:
         dev_metrics = json.loads((output_dir / "dev_metrics.json").read_text(encoding="utf-8"))
     test_metrics = submission = None
-    if test_loader is not None:
-        best = accelerator.prepare_model(PaeeForDocumentRelationExtraction.from_pretrained(model_dir),
-                                         evaluation_mode=True)
-        facts = [fact for document in predict_facts(best, test_loader, accelerator, len(data.test))
-                 for fact in document]
+    if data.test:
+        best = PaeeForDocumentRelationExtraction.from_pretrained(model_dir)
+        predictor = RelationPredictor(best, AutoTokenizer.from_pretrained(model_dir), source=config.test_file)
+        per_document = predict_gathered(predictor, data.test, accelerator, eval_batch_size,
+                                        model=accelerator.prepare_model(best, evaluation_mode=True))
+        facts = codalab_records(per_document, data.test)
         submission = output_dir / SUBMISSION_FILE
         if accelerator.is_main_process:
             write_codalab_submission(facts, submission)

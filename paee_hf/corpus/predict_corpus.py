@@ -1,0 +1,352 @@
+"""``paee predict`` over corpora of any size: streamed input, output written as documents finish, resumable, and
+data-parallel under ``accelerate launch`` / ``torchrun``.
+
+How it works:
+
+* The input is read lazily: a ``.jsonl`` file line by line (DocRED-format or raw-text documents), any other source
+  through [`read_documents`] (a DocRED ``.json`` list is parsed whole; that is the file's own cost).
+* Each process takes the documents whose index ``i`` satisfies ``i % world_size == rank`` and runs them through the
+  one prediction path ([`RelationPredictor.stream`]: windows of ``16 * batch_size`` documents bucketed by length).
+* Each process appends one JSON line per document, ``{"index", "title", "relations": [...]}``, to its own work file
+  ``OUTPUT.work/rank-R-of-W.jsonl`` and flushes after every window. A killed run leaves complete lines plus at most
+  one partial line, which ``resume`` cuts off before continuing after the last complete document.
+* When every process is done, the main process merges the work files in index order into OUTPUT, in the requested
+  format, writes the optional HTML page from the same records (the model runs once per document), and deletes the
+  work directory.
+* ``OUTPUT.work/manifest.json`` records the input (path, size, modification time), the model, the decoding
+  options and the world size; ``resume`` refuses a work directory made for anything else.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from accelerate import PartialState
+from tqdm.auto import tqdm
+
+from ..cli.html_view import write_predictions_html
+from ..data.sources import read_documents
+from ..metrics import write_codalab_submission
+from ..prediction import STREAM_WINDOW_BATCHES, DecodingOptions, RelationPredictor, as_document
+from .loading import load_trained_model
+
+OUTPUT_FORMATS = ("docred", "codalab", "jsonl")
+_MANIFEST_VERSION = 1
+
+
+@dataclass
+class PredictionSummary:
+    """What ``predict_corpus`` did.
+
+    Attributes:
+        path: The written output.
+        documents: Documents predicted (all of them, including those of an earlier run that was resumed).
+        facts: Facts written.
+        seconds: Wall time of this run's prediction (not the merge).
+        predicted_now: Documents this run predicted (fewer than ``documents`` after a resume).
+        tokens: Sub-word tokens this run predicted.
+    """
+
+    path: Path
+    documents: int
+    facts: int
+    seconds: float
+    predicted_now: int
+    tokens: int
+
+    @property
+    def documents_per_second(self) -> float:
+        return self.predicted_now / self.seconds if self.seconds else 0.0
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens / self.seconds if self.seconds else 0.0
+
+
+def predict_corpus(
+    model_name_or_path: str | os.PathLike,
+    input_file: str | os.PathLike,
+    output_file: str | os.PathLike,
+    *,
+    output_format: str = "jsonl",
+    data_format: str = "docred",
+    batch_size: int = 8,
+    options: DecodingOptions = DecodingOptions(),
+    html_file: str | os.PathLike | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    progress: bool | None = None,
+) -> PredictionSummary:
+    """Predict every document of ``input_file`` and write the facts (see the module docstring for the mechanics).
+
+    Args:
+        model_name_or_path: Trained model directory or Hub id.
+        input_file: ``.jsonl`` (one document per line) or any file ``data_format`` reads.
+        output_file: Where the predictions go.
+        output_format: ``jsonl`` (one line per document with names and scores), ``docred`` (the documents with
+            predicted ``labels``) or ``codalab`` (the fact list; ``result.zip`` when the path ends in ``.zip``).
+        data_format: Reader of a non-``.jsonl`` input.
+        batch_size: Documents per forward pass and process.
+        options: Threshold, ``top_k``, ``return_all_scores``, as everywhere else.
+        html_file: Also write a page with the documents, their entities and the predicted facts.
+        resume: Continue a killed run into the same ``output_file``.
+        overwrite: Replace an existing ``output_file`` (and any unfinished run's work files).
+        progress: Show a progress bar (``None``: when stderr is a terminal).
+
+    Raises:
+        ValueError: Unknown format, an existing output without ``resume``/``overwrite``, a work directory that was made
+            for another input, model or options, or an invalid document (named with its index and field).
+    """
+    if output_format not in OUTPUT_FORMATS:
+        raise ValueError(f"--format {output_format!r} is not supported; use one of {OUTPUT_FORMATS}.")
+    if options.return_all_scores and output_format != "jsonl":
+        raise ValueError("return_all_scores lists every pair's scores and needs --format jsonl.")
+    state = PartialState()
+    output = Path(output_file)
+    work_dir = output.with_name(output.name + ".work")
+    _check_output(output, work_dir, resume, overwrite)
+    model, tokenizer = load_trained_model(model_name_or_path)
+    model.to(state.device).eval()
+    manifest = _manifest(input_file, model_name_or_path, options, state.num_processes, output_format)
+    if state.is_main_process:
+        _prepare_work_dir(work_dir, manifest, resume)
+    state.wait_for_everyone()
+    _check_manifest(work_dir, manifest)
+    shard = work_dir / f"rank-{state.process_index}-of-{state.num_processes}.jsonl"
+    done = _complete_lines(shard)
+    try:
+        predicted_now, tokens, seconds = _predict_shard(model, tokenizer, input_file, data_format, shard, done,
+                                                        batch_size, options, progress)
+    except BaseException:
+        if not resume and state.is_main_process and not any(path.stat().st_size for path in work_dir.glob("*.jsonl")):
+            shutil.rmtree(work_dir, ignore_errors=True)  # nothing predicted: leave no unfinished run behind
+        raise
+    state.wait_for_everyone()
+    summary = PredictionSummary(output, 0, 0, seconds, predicted_now, tokens)
+    if state.is_main_process:
+        summary.documents, summary.facts = _merge(work_dir, output, output_format, input_file, data_format, html_file,
+                                                  model.config.relation_names)
+        shutil.rmtree(work_dir)
+    state.wait_for_everyone()
+    return summary
+
+
+def _predict_shard(
+    model: Any,
+    tokenizer: Any,
+    input_file: Any,
+    data_format: str,
+    shard: Path,
+    done: int,
+    batch_size: int,
+    options: DecodingOptions,
+    progress: bool | None,
+) -> tuple[int, int, float]:
+    """Predict this process's share of the input after its first ``done`` documents, appending to ``shard``.
+
+    Returns:
+        Documents predicted, their tokens, seconds.
+    """
+    state = PartialState()
+    predictor = RelationPredictor(model, tokenizer, source=os.fspath(input_file))
+    world, rank = state.num_processes, state.process_index
+    mine = itertools.islice(_iter_input(input_file, data_format), rank + done * world, None, world)
+    start = time.perf_counter()
+    predicted_now = tokens = 0
+    bar = tqdm(desc=f"predict (rank {rank})" if world > 1 else "predict",
+               unit="doc", initial=done, disable=not (progress if progress is not None else _is_terminal()))
+    with open(shard, "a", encoding="utf-8") as handle:
+        stream = predictor.stream(mine, batch_size, options, start=rank + done * world, step=world)
+        for window in _windows(stream, STREAM_WINDOW_BATCHES * batch_size):
+            for result in window:
+                handle.write(json.dumps(_record(result.index, result.document, result.facts), ensure_ascii=False))
+                handle.write("\n")
+                predicted_now += 1
+                tokens += result.num_tokens
+            handle.flush()
+            os.fsync(handle.fileno())
+            bar.update(len(window))
+            elapsed = time.perf_counter() - start
+            bar.set_postfix(docs_s=f"{predicted_now / elapsed:.1f}", tokens_s=f"{tokens / elapsed:.0f}")
+    bar.close()
+    return predicted_now, tokens, time.perf_counter() - start
+
+
+# ---------------------------------------------------------------------------------------------------------- input
+def _iter_input(path: str | os.PathLike, data_format: str) -> Iterator[dict]:
+    """Documents of ``path`` in order: ``.jsonl`` lazily, line by line; anything else through its reader."""
+    if Path(path).suffix != ".jsonl":
+        yield from read_documents(path, data_format)
+        return
+    if not Path(path).is_file():
+        raise ValueError(f"{os.fspath(path)}: no such file. Check the path.")
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError as error:
+                raise ValueError(f"{os.fspath(path)}, line {number}: not valid JSON ({error.msg}); every line must "
+                                 "be one document object.") from None
+
+
+def _is_terminal() -> bool:
+    import sys
+
+    return sys.stderr.isatty()
+
+
+def _windows(stream: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    iterator = iter(stream)
+    while window := list(itertools.islice(iterator, size)):
+        yield window
+
+
+def _record(index: int, document: Mapping[str, Any], facts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    return {"index": index, "title": document.get("title"), "relations": list(facts)}
+
+
+# ---------------------------------------------------------------------------------------------------------- resume
+def _check_output(output: Path, work_dir: Path, resume: bool, overwrite: bool) -> None:
+    if resume and overwrite:
+        raise ValueError("give --resume or --overwrite, not both.")
+    if output.is_dir():
+        raise ValueError(f"{output} is a directory; give --output a file path (e.g. {output / 'predictions.jsonl'}).")
+    if output.exists() and not overwrite:
+        raise ValueError(f"{output} exists; pass --overwrite to replace it"
+                         + (" (this run already finished)." if resume else "."))
+    if work_dir.exists() and not (resume or overwrite):
+        raise ValueError(f"{work_dir} holds an unfinished run into {output}; pass --resume to continue it or "
+                         "--overwrite to start again.")
+    if output.parent.exists() and not output.parent.is_dir():
+        raise ValueError(f"{output}: {output.parent} is a file, not a directory; choose another output path.")
+
+
+def _manifest(input_file: Any, model: Any, options: DecodingOptions, world_size: int, output_format: str) -> dict:
+    stat = Path(input_file).stat() if Path(input_file).is_file() else None
+    return {"version": _MANIFEST_VERSION, "input": os.path.abspath(input_file),
+            "input_size": stat.st_size if stat else None, "input_mtime_ns": stat.st_mtime_ns if stat else None,
+            "model": os.fspath(model), "options": asdict(options), "world_size": world_size,
+            "format": output_format}
+
+
+def _prepare_work_dir(work_dir: Path, manifest: dict, resume: bool) -> None:
+    if work_dir.exists() and not resume:  # --overwrite: start again
+        shutil.rmtree(work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    path = work_dir / "manifest.json"
+    if not path.exists():
+        path.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+
+
+def _check_manifest(work_dir: Path, manifest: dict) -> None:
+    recorded = json.loads((work_dir / "manifest.json").read_text(encoding="utf-8"))
+    changed = sorted(key for key in manifest if recorded.get(key) != manifest[key])
+    if changed:
+        details = "; ".join(f"{key}: was {recorded.get(key)!r}, now {manifest[key]!r}" for key in changed)
+        raise ValueError(f"--resume: the unfinished run in {work_dir} was made with other settings ({details}); "
+                         "resume with the same input, model, options and number of processes, or pass --overwrite.")
+
+
+def _complete_lines(shard: Path) -> int:
+    """Complete records in a work file; a partial last line (the process was killed mid-write) is cut off."""
+    if not shard.exists():
+        return 0
+    data = shard.read_bytes()
+    complete = data[: data.rfind(b"\n") + 1]
+    if len(complete) != len(data):
+        with open(shard, "r+b") as handle:
+            handle.truncate(len(complete))
+    return complete.count(b"\n")
+
+
+# ---------------------------------------------------------------------------------------------------------- output
+def _merge(
+    work_dir: Path,
+    output: Path,
+    output_format: str,
+    input_file: Any,
+    data_format: str,
+    html_file: Any,
+    relation_names: Mapping[str, str] | None,
+) -> tuple[int, int]:
+    """Write OUTPUT from the work files, in index order; returns (documents, facts)."""
+    shards = sorted(work_dir.glob("rank-*.jsonl"))
+    handles = [open(shard, encoding="utf-8") for shard in shards]
+    try:
+        records = heapq.merge(*((json.loads(line) for line in handle) for handle in handles),
+                              key=lambda record: record["index"])
+        output.parent.mkdir(parents=True, exist_ok=True)
+        partial = output.with_name(output.name + ".partial")
+        if output_format == "jsonl" and html_file is None:
+            documents = facts = 0
+            with open(partial, "w", encoding="utf-8") as out:
+                for expected, record in enumerate(records):
+                    _check_index(record, expected)
+                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                    documents, facts = documents + 1, facts + len(record["relations"])
+        else:
+            records = list(records)
+            for expected, record in enumerate(records):
+                _check_index(record, expected)
+            documents, facts = len(records), sum(len(record["relations"]) for record in records)
+            _write_whole(partial, output, output_format, records, input_file, data_format, html_file, relation_names)
+        os.replace(partial, output)
+    finally:
+        for handle in handles:
+            handle.close()
+    return documents, facts
+
+
+def _check_index(record: Mapping[str, Any], expected: int) -> None:
+    if record["index"] != expected:
+        raise RuntimeError(f"prediction work files hold document {record['index']} where {expected} was expected; "
+                           "they are incomplete or duplicated. Run again with --overwrite.")
+
+
+def _write_whole(
+    partial: Path,
+    output: Path,
+    output_format: str,
+    records: list[dict],
+    input_file: Any,
+    data_format: str,
+    html_file: Any,
+    relation_names: Mapping[str, str] | None,
+) -> None:
+    """Formats that need every document at once (and the HTML page)."""
+    documents = None
+    if output_format == "docred" or html_file is not None:
+        documents = [as_document(document, index, os.fspath(input_file))
+                     for index, document in enumerate(_iter_input(input_file, data_format))]
+    if output_format == "jsonl":
+        with open(partial, "w", encoding="utf-8") as out:
+            for record in records:
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    elif output_format == "codalab":
+        facts = [{"title": record["title"], "h_idx": fact["h_idx"], "t_idx": fact["t_idx"], "r": fact["r"]}
+                 for record in records for fact in record["relations"]]
+        if output.suffix == ".zip":
+            write_codalab_submission(facts, partial.with_suffix(".zip"))
+            os.replace(partial.with_suffix(".zip"), partial)
+        else:
+            partial.write_text(json.dumps(facts, ensure_ascii=False), encoding="utf-8")
+    else:
+        labelled = [{**{key: value for key, value in document.items() if key != "labels"},
+                     "labels": [{"h": fact["h_idx"], "t": fact["t_idx"], "r": fact["r"], "evidence": []}
+                                for fact in record["relations"]]}
+                    for document, record in zip(documents, records, strict=True)]
+        partial.write_text(json.dumps(labelled, ensure_ascii=False), encoding="utf-8")
+    if html_file is not None:
+        write_predictions_html(html_file, documents, [record["relations"] for record in records],
+                               title=f"PAEE predictions: {Path(input_file).name}", relation_names=relation_names)
