@@ -8,15 +8,21 @@ The loop is plain PyTorch under ``accelerate`` (no ``Trainer``):
   micro-batches and at the end of each epoch. (ATLOP steps when ``step % accumulation == 0`` with ``step`` counted
   from 0, i.e. already after the first micro-batch; we do not copy that.)
 * Dev evaluation at the end of every epoch or every ``eval_every`` steps; the best model on dev is written with
-  ``save_pretrained`` (weights, config, tokenizer, model card of :mod:`paee_hf.model_card`) to
+  ``save_pretrained`` (weights, config, tokenizer, model card of :mod:`paee_hf.cards.model_card`) to
   ``<output_dir>/model``.
 * Resumable state (``save_state``) every ``save_every`` steps into crash-safe checkpoint directories
-  (:mod:`paee_hf.checkpointing`). The data order is a function of the seed and the epoch only, and the RNG states
-  are restored, so a resumed run ends with the same weights as an uninterrupted one.
+  (:mod:`paee_hf.training.checkpointing`). The data order is a function of the seed and the epoch only, and the RNG
+  states are restored, so a resumed run ends with the same weights as an uninterrupted one.
 * At the end the best model predicts the test set in CodaLab format (``<output_dir>/result.zip``) and scores it
   when the test documents carry labels; ``<output_dir>/results.json`` sums the run up.
 
 Steps are optimizer steps everywhere (``max_steps``, ``eval_every``, ``save_every``, ``logging_steps``).
+
+[`train`] reads as its steps: ``_create_accelerator`` and ``_prepare_output_dir``; [`load_run_data`]; ``_build_run``
+(model, train loader, optimizer, ``accelerator.prepare``, schedule, dev / test predictors); ``_restore_checkpoint``;
+``_start_tracking``; ``_train_steps`` (the epoch / step loop, calling ``_micro_batch``, ``_evaluate_and_keep_best``
+and ``_save_checkpoint``); ``_finish`` (test predictions, model card, ``results.json``). Dev and test are predicted
+only through ``_split_predictor``.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import math
 import os
 import shutil
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +43,7 @@ from accelerate.logging import get_logger
 from accelerate.utils import ProjectConfiguration, is_tensorboard_available, set_seed
 from torch.utils.data import DataLoader, Sampler
 from tqdm.auto import tqdm
-from transformers import AutoTokenizer, get_linear_schedule_with_warmup
+from transformers import PreTrainedTokenizerBase, get_linear_schedule_with_warmup
 
 from ..cards.model_card import card_from_training, describe_hardware, write_model_card
 from ..configuration_paee import PaeeConfig
@@ -211,14 +217,14 @@ def build_model(config: TrainingConfig, data: RunData) -> PaeeForDocumentRelatio
     Raises:
         ValueError: When the backbone cannot be loaded or a ``model`` value is invalid.
     """
-    encoder = resolve_encoder(config.encoder)
+    encoder_name_or_path = resolve_encoder(config.encoder)
     id2label = data.relations.id2label
     entity_types = sorted(data.entity_type2id, key=data.entity_type2id.get)
     relation_names = {label: name for label, name in data.relations.names.items() if label in data.relations.label2id}
     try:
         return PaeeForDocumentRelationExtraction.from_encoder(
-            encoder, relations=[id2label[index] for index in range(1, len(id2label))], entity_types=entity_types,
-            na_label=id2label[0], relation_names=relation_names or None, **config.model,
+            encoder_name_or_path, relations=[id2label[index] for index in range(1, len(id2label))],
+            entity_types=entity_types, na_label=id2label[0], relation_names=relation_names or None, **config.model,
         )
     except OSError as error:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
@@ -232,7 +238,7 @@ def build_optimizer(model: PaeeForDocumentRelationExtraction, config: TrainingCo
     for name, parameter in model.named_parameters():
         if not parameter.requires_grad:
             continue
-        part = "encoder" if name.startswith("encoder.") else "head"
+        part = "encoder" if name.startswith("encoder.") else "head"  # model.encoder is the backbone
         decays = parameter.dim() > 1  # biases and LayerNorm weights are vectors
         groups.setdefault((part, decays), []).append(parameter)
     learning_rates = {"encoder": config.lr_encoder, "head": config.lr_head}
@@ -292,165 +298,78 @@ def train(
             ``output_dir`` without ``resume`` or ``overwrite``.
     """
     output_dir = Path(config.output_dir)
-    model_dir = output_dir / MODEL_DIR
     checkpoints = CheckpointDirectory(output_dir / CHECKPOINTS_DIR, keep=config.keep_checkpoints)
-    accelerator = Accelerator(
+    accelerator = _create_accelerator(config, output_dir)
+    latest = _prepare_output_dir(accelerator, checkpoints, output_dir / MODEL_DIR, resume, overwrite)
+
+    set_seed(config.seed)
+    data = load_run_data(config)
+    run = _build_run(config, accelerator, checkpoints, data)
+    progress = _restore_checkpoint(run, latest)
+    _start_tracking(run)
+
+    _train_steps(run, progress, on_step_end)
+    if run.predict_dev is None:  # nothing selects a best model: the final weights are the model
+        _save_model(run, progress, dev_metrics=None)
+        progress.best_step = progress.global_step
+    result = _finish(run, progress)
+    accelerator.end_training()
+    return result
+
+
+#: Predicts one held-out split with a prepared model: per document (by position), its facts ``{"title", "h_idx",
+#: "t_idx", "r"}``, gathered from every process.
+SplitPredictor = Callable[[torch.nn.Module], list[list[dict[str, Any]]]]
+
+
+@dataclasses.dataclass
+class _Run:
+    """What the steps of [`train`] share once the model is built: the accelerator, the prepared training objects,
+    the step counts and where the run writes. (What changes while training is in [`TrainingProgress`].)
+
+    Attributes:
+        model, optimizer, train_loader: As returned by ``accelerator.prepare``; ``tokenizer`` is the backbone's.
+        sampler: The train loader's [`EpochShuffleSampler`]. scheduler: The LR schedule, stepped per optimizer step.
+        predict_dev, predict_test: From [`_split_predictor`]; ``None`` without that split.
+        train_facts: The train set's facts, for the Ign F1 of dev and test.
+        steps_per_epoch, total_steps, num_epochs: Counted in optimizer steps.
+        hardware: [`describe_hardware`] of this run, for the model cards.
+    """
+
+    config: TrainingConfig
+    accelerator: Accelerator
+    output_dir: Path
+    checkpoints: CheckpointDirectory
+    data: RunData
+    model: torch.nn.Module
+    tokenizer: PreTrainedTokenizerBase
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    sampler: EpochShuffleSampler
+    train_loader: DataLoader
+    predict_dev: SplitPredictor | None
+    predict_test: SplitPredictor | None
+    train_facts: set
+    steps_per_epoch: int
+    total_steps: int
+    num_epochs: int
+    hardware: str
+
+    @property
+    def model_dir(self) -> Path:
+        """Where the best model (else the final one) is saved."""
+        return self.output_dir / MODEL_DIR
+
+
+# ---------------------------------------------------------------------------------------------------------- steps
+def _create_accelerator(config: TrainingConfig, output_dir: Path) -> Accelerator:
+    """The run's accelerator: gradient accumulation, mixed precision, trackers logging to ``<output_dir>/logs``."""
+    return Accelerator(
         gradient_accumulation_steps=config.grad_accumulation,
         mixed_precision=resolve_mixed_precision(config.mixed_precision),
         log_with=resolve_trackers(config.report_to),
         project_config=ProjectConfiguration(project_dir=str(output_dir), logging_dir=str(output_dir / "logs")),
     )
-    latest = _prepare_output_dir(accelerator, checkpoints, model_dir, resume, overwrite)
-
-    set_seed(config.seed)
-    data = load_run_data(config)
-    model = build_model(config, data)
-    tokenizer = model.tokenizer
-    train_features = featurize(model, tokenizer, data.train, source=config.train_file)
-    collator = DocumentCollator(pad_token_id=tokenizer.pad_token_id, num_labels=model.config.num_labels)
-    sampler = EpochShuffleSampler(len(train_features), config.seed)
-    # own generator: creating a loader iterator must not consume the global RNG (resume == uninterrupted)
-    train_loader = DataLoader(train_features, batch_size=config.batch_size, sampler=sampler, collate_fn=collator,
-                              num_workers=config.num_workers, generator=torch.Generator().manual_seed(config.seed))
-    eval_batch_size = config.eval_batch_size or config.batch_size
-    dev_predictor = dev_features = None
-    if data.dev:
-        # the one prediction path, on the unwrapped model; evaluate_dev runs it through the prepared one
-        dev_predictor = RelationPredictor(model, tokenizer, source=config.dev_file)
-        dev_features = dev_predictor.featurize(data.dev)
-        _check_best_metric(config.best_metric, data.dev)
-    train_facts = train_facts_from_documents(data.train)
-
-    optimizer = build_optimizer(model, config)
-    model, optimizer, train_loader = accelerator.prepare(model, optimizer, train_loader)
-
-    steps_per_epoch = math.ceil(len(train_loader) / config.grad_accumulation)
-    total_steps = config.max_steps or steps_per_epoch * config.epochs
-    num_epochs = math.ceil(total_steps / steps_per_epoch)
-    # not prepared: accelerate would step a prepared scheduler once per process; we step it per optimizer step
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_ratio * total_steps), total_steps)
-    accelerator.register_for_checkpointing(scheduler)
-
-    progress = TrainingProgress()
-    if latest is not None:
-        accelerator.load_state(str(latest))
-        progress = TrainingProgress.read(latest / PROGRESS_FILE)
-        # the next save_state continues the numbering instead of colliding with existing checkpoints
-        accelerator.project_configuration.iteration = progress.save_count
-        logger.info(f"resumed from {latest} at step {progress.global_step}")
-    if accelerator.is_main_process:
-        output_dir.mkdir(parents=True, exist_ok=True)
-        (output_dir / "training_config.json").write_text(json.dumps(config.to_dict(), indent=1), encoding="utf-8")
-    accelerator.init_trackers("paee", config=_flat_hyperparameters(config))
-    logger.info(f"{len(data.train)} train / {len(data.dev or ())} dev / {len(data.test or ())} test documents; "
-                f"{accelerator.num_processes} process(es); {steps_per_epoch} steps per epoch, {total_steps} steps")
-
-    hardware = describe_hardware(accelerator.num_processes, accelerator.mixed_precision)
-
-    def evaluate_dev() -> dict[str, Any]:
-        facts = predict_gathered(dev_predictor, data.dev, accelerator, eval_batch_size, features=dev_features,
-                                 model=model)
-        return evaluate(codalab_records(facts, data.dev), data.dev, train_facts=train_facts,
-                        relation_names=_complete_names(data.relations))
-
-    def save_best(metrics: Mapping[str, Any] | None) -> None:
-        staging = model_dir.with_name(model_dir.name + ".tmp")
-        if accelerator.is_main_process and staging.exists():
-            shutil.rmtree(staging)
-        accelerator.wait_for_everyone()
-        unwrapped = accelerator.unwrap_model(model)
-        state_dict = accelerator.get_state_dict(model)  # collective under FSDP / DeepSpeed: every process calls it
-        if accelerator.is_main_process:
-            card = card_from_training(config.to_dict(), unwrapped.config, global_step=progress.global_step,
-                                      best_step=progress.global_step, dev_metrics=metrics,
-                                      training_seconds=progress.training_seconds, hardware=hardware)
-            unwrapped.save_pretrained(staging, state_dict=state_dict, save_function=accelerator.save, model_card=card)
-            tokenizer.save_pretrained(staging)
-            replace_directory(staging, model_dir)
-        accelerator.wait_for_everyone()
-
-    def save_checkpoint() -> None:
-        staging = checkpoints.root / f"step_{progress.global_step}.tmp"
-        if accelerator.is_main_process:
-            checkpoints.staging(progress.global_step)
-        accelerator.wait_for_everyone()
-        progress.save_count += 1
-        accelerator.save_state(str(staging))
-        if accelerator.is_main_process:
-            write_text_atomic(staging / PROGRESS_FILE, progress.to_json())
-        accelerator.wait_for_everyone()
-        if accelerator.is_main_process:
-            checkpoints.commit(progress.global_step)
-        accelerator.wait_for_everyone()
-
-    bar = tqdm(total=total_steps, initial=progress.global_step, desc="train",
-               disable=not accelerator.is_local_main_process)
-    window_loss = torch.zeros(2, device=accelerator.device)  # (sum of micro-batch losses, micro-batches)
-    clock = time.monotonic()
-    model.train()
-    for epoch in range(progress.global_step // steps_per_epoch, num_epochs):
-        if progress.global_step >= total_steps:
-            break
-        sampler.set_epoch(epoch)
-        train_loader.set_epoch(epoch)
-        done_in_epoch = progress.global_step - epoch * steps_per_epoch
-        batches = (accelerator.skip_first_batches(train_loader, done_in_epoch * config.grad_accumulation)
-                   if done_in_epoch else train_loader)
-        for batch in batches:
-            with accelerator.accumulate(model):
-                loss = model(**model_inputs(batch)).loss
-                accelerator.backward(loss)
-                if accelerator.sync_gradients and config.max_grad_norm is not None:
-                    accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
-                optimizer.step()
-                if accelerator.sync_gradients and not accelerator.optimizer_step_was_skipped:
-                    scheduler.step()
-                optimizer.zero_grad()
-            window_loss += torch.stack([loss.detach().float(), torch.ones((), device=loss.device)])
-            if not accelerator.sync_gradients:
-                continue
-            progress.global_step += 1
-            progress.training_seconds += time.monotonic() - clock
-            clock = time.monotonic()
-            step = progress.global_step
-            bar.update(1)
-            if step % config.logging_steps == 0 or step == total_steps:
-                loss_sum, count = accelerator.reduce(window_loss, reduction="sum").tolist()
-                window_loss.zero_()
-                rates = {f"train/lr_{group['name']}": group["lr"] for group in optimizer.param_groups}
-                accelerator.log({"train/loss": loss_sum / count, "train/epoch": epoch, **rates}, step=step)
-                bar.set_postfix(loss=f"{loss_sum / count:.4f}")
-            end_of_epoch = step % steps_per_epoch == 0
-            if dev_predictor is not None and (step == total_steps or (
-                    step % config.eval_every == 0 if config.eval_every else end_of_epoch)):
-                metrics = evaluate_dev()
-                scalars = _scalars(metrics)
-                progress.evaluations.append({"step": step, "epoch": epoch, "metrics": scalars})
-                accelerator.log({f"dev/{key}": value for key, value in scalars.items()}, step=step)
-                value = metrics[config.best_metric]
-                improved = progress.best_metric is None or value > progress.best_metric
-                previous = "none" if progress.best_metric is None else f"{100 * progress.best_metric:.2f}"
-                logger.info(f"step {step}: dev {config.best_metric} {100 * value:.2f} "
-                            f"({'new best, ' if improved else ''}previous best {previous})")
-                if improved:
-                    progress.best_metric, progress.best_step = value, step
-                    save_best(metrics)
-                    if accelerator.is_main_process:
-                        write_text_atomic(output_dir / "dev_metrics.json", json.dumps(metrics, indent=1))
-            if step == total_steps or (step % config.save_every == 0 if config.save_every else end_of_epoch):
-                save_checkpoint()
-            if on_step_end is not None:
-                on_step_end(progress, accelerator, model)
-            if step >= total_steps:
-                break
-    bar.close()
-
-    if dev_predictor is None:
-        save_best(None)
-        progress.best_step = progress.global_step
-    result = _finish(accelerator, config, data, progress, eval_batch_size, train_facts, output_dir, model_dir)
-    accelerator.end_training()
-    return result
 
 
 def _prepare_output_dir(
@@ -477,47 +396,286 @@ def _prepare_output_dir(
     return None
 
 
-def _finish(
-    accelerator: Accelerator,
+def _build_run(
+    config: TrainingConfig, accelerator: Accelerator, checkpoints: CheckpointDirectory, data: RunData
+) -> _Run:
+    """Build the model, the train loader and the optimizer, prepare them for ``accelerator``, featurize dev and
+    test (an invalid document fails here, before training), and set up the warm-up / linear-decay schedule."""
+    if data.dev:
+        _check_best_metric(config.best_metric, data.dev)
+    model = build_model(config, data)
+    tokenizer = model.tokenizer
+    sampler, train_loader = _train_loader(config, model, tokenizer, data.train)
+    optimizer = build_optimizer(model, config)
+    model, optimizer, train_loader = accelerator.prepare(model, optimizer, train_loader)
+    predict_dev = predict_test = None
+    if data.dev:
+        predict_dev = _split_predictor(config, accelerator, model, tokenizer, data.dev, config.dev_file)
+    if data.test:
+        predict_test = _split_predictor(config, accelerator, model, tokenizer, data.test, config.test_file)
+
+    steps_per_epoch = math.ceil(len(train_loader) / config.grad_accumulation)
+    total_steps = config.max_steps or steps_per_epoch * config.epochs
+    # not prepared: accelerate would step a prepared scheduler once per process; we step it per optimizer step
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_ratio * total_steps), total_steps)
+    accelerator.register_for_checkpointing(scheduler)
+    return _Run(
+        config=config, accelerator=accelerator, output_dir=Path(config.output_dir), checkpoints=checkpoints,
+        data=data, model=model, tokenizer=tokenizer, optimizer=optimizer, scheduler=scheduler, sampler=sampler,
+        train_loader=train_loader, predict_dev=predict_dev, predict_test=predict_test,
+        train_facts=train_facts_from_documents(data.train), steps_per_epoch=steps_per_epoch,
+        total_steps=total_steps, num_epochs=math.ceil(total_steps / steps_per_epoch),
+        hardware=describe_hardware(accelerator.num_processes, accelerator.mixed_precision),
+    )
+
+
+def _train_loader(
     config: TrainingConfig,
-    data: RunData,
+    model: PaeeForDocumentRelationExtraction,
+    tokenizer: PreTrainedTokenizerBase,
+    documents: Sequence[Mapping[str, Any]],
+) -> tuple[EpochShuffleSampler, DataLoader]:
+    """The train features in batches of ``batch_size``, in an order that depends only on the seed and the epoch."""
+    features = featurize(model, tokenizer, documents, source=config.train_file)
+    collator = DocumentCollator(pad_token_id=tokenizer.pad_token_id, num_labels=model.config.num_labels)
+    sampler = EpochShuffleSampler(len(features), config.seed)
+    # own generator: creating a loader iterator must not consume the global RNG (resume == uninterrupted)
+    loader = DataLoader(features, batch_size=config.batch_size, sampler=sampler, collate_fn=collator,
+                        num_workers=config.num_workers, generator=torch.Generator().manual_seed(config.seed))
+    return sampler, loader
+
+
+def _split_predictor(
+    config: TrainingConfig,
+    accelerator: Accelerator,
+    model: torch.nn.Module,
+    tokenizer: PreTrainedTokenizerBase,
+    documents: Sequence[Mapping[str, Any]],
+    source: str,
+) -> SplitPredictor:
+    """How the loop predicts dev and test: the only place where it featurizes, batches and decodes held-out documents.
+
+    The documents are featurized now, with the vocabularies of ``model`` (prepared or not); the returned function
+    predicts them with any prepared model (the one in training, or the best one reloaded for test) through
+    [`predict_gathered`], each document exactly once across processes.
+    """
+    # the one prediction path (as model.predict and paee predict), on the unwrapped model; the returned function
+    # runs it through whichever prepared model it is given, so FSDP / DeepSpeed gather their sharded weights
+    predictor = RelationPredictor(accelerator.unwrap_model(model), tokenizer, source=source)
+    features = predictor.featurize(documents)
+    batch_size = config.eval_batch_size or config.batch_size
+
+    def predict(prepared_model: torch.nn.Module) -> list[list[dict[str, Any]]]:
+        facts = predict_gathered(predictor, documents, accelerator, batch_size, features=features,
+                                 model=prepared_model)
+        return [codalab_records([document_facts], [document]) for document, document_facts in zip(documents, facts)]
+
+    return predict
+
+
+def _restore_checkpoint(run: _Run, latest: Path | None) -> TrainingProgress:
+    """Load model, optimizer, scheduler and RNG states from ``latest`` and return its progress; a new run starts at
+    step 0."""
+    if latest is None:
+        return TrainingProgress()
+    run.accelerator.load_state(str(latest))
+    progress = TrainingProgress.read(latest / PROGRESS_FILE)
+    # the next save_state continues the numbering instead of colliding with existing checkpoints
+    run.accelerator.project_configuration.iteration = progress.save_count
+    logger.info(f"resumed from {latest} at step {progress.global_step}")
+    return progress
+
+
+def _start_tracking(run: _Run) -> None:
+    """Write ``training_config.json``, start the trackers and log the size of the run."""
+    accelerator, data = run.accelerator, run.data
+    if accelerator.is_main_process:
+        run.output_dir.mkdir(parents=True, exist_ok=True)
+        (run.output_dir / "training_config.json").write_text(json.dumps(run.config.to_dict(), indent=1),
+                                                             encoding="utf-8")
+    accelerator.init_trackers("paee", config=_flat_hyperparameters(run.config))
+    logger.info(f"{len(data.train)} train / {len(data.dev or ())} dev / {len(data.test or ())} test documents; "
+                f"{accelerator.num_processes} process(es); {run.steps_per_epoch} steps per epoch, "
+                f"{run.total_steps} steps")
+
+
+def _train_steps(
+    run: _Run,
     progress: TrainingProgress,
-    eval_batch_size: int,
-    train_facts: set,
-    output_dir: Path,
-    model_dir: Path,
-) -> TrainingResult:
+    on_step_end: Callable[[TrainingProgress, Accelerator, torch.nn.Module], None] | None,
+) -> None:
+    """The epoch / step loop from ``progress.global_step`` to ``total_steps``; after each optimizer step: log the
+    loss, evaluate on dev and save a checkpoint when due, call ``on_step_end``."""
+    accelerator, config = run.accelerator, run.config
+    bar = tqdm(total=run.total_steps, initial=progress.global_step, desc="train",
+               disable=not accelerator.is_local_main_process)
+    window_loss = torch.zeros(2, device=accelerator.device)  # (sum of micro-batch losses, micro-batches)
+    clock = time.monotonic()
+    run.model.train()
+    for epoch in range(progress.global_step // run.steps_per_epoch, run.num_epochs):
+        if progress.global_step >= run.total_steps:
+            break
+        for batch in _epoch_batches(run, epoch, progress.global_step):
+            loss = _micro_batch(run, batch)
+            window_loss += torch.stack([loss.detach().float(), torch.ones((), device=loss.device)])
+            if not accelerator.sync_gradients:
+                continue  # accumulating: no optimizer step yet
+            progress.global_step += 1
+            progress.training_seconds += time.monotonic() - clock
+            clock = time.monotonic()
+            step = progress.global_step
+            bar.update(1)
+            if step % config.logging_steps == 0 or step == run.total_steps:
+                _log_train_loss(run, window_loss, epoch, step, bar)
+            end_of_epoch = step % run.steps_per_epoch == 0
+            if run.predict_dev is not None and _due(step, run.total_steps, config.eval_every, end_of_epoch):
+                _evaluate_and_keep_best(run, progress, epoch)
+            if _due(step, run.total_steps, config.save_every, end_of_epoch):
+                _save_checkpoint(run, progress)
+            if on_step_end is not None:
+                on_step_end(progress, accelerator, run.model)
+            if step >= run.total_steps:
+                break
+    bar.close()
+
+
+def _epoch_batches(run: _Run, epoch: int, global_step: int) -> Iterable[dict[str, Any]]:
+    """The micro-batches of ``epoch`` in its seeded order, without those already trained on before ``global_step``
+    (on resume)."""
+    run.sampler.set_epoch(epoch)
+    run.train_loader.set_epoch(epoch)
+    done_in_epoch = global_step - epoch * run.steps_per_epoch
+    if not done_in_epoch:
+        return run.train_loader
+    return run.accelerator.skip_first_batches(run.train_loader, done_in_epoch * run.config.grad_accumulation)
+
+
+def _micro_batch(run: _Run, batch: Mapping[str, Any]) -> torch.Tensor:
+    """Forward and backward one micro-batch; on the last micro-batch of an accumulation window also clip, step the
+    optimizer and the schedule (``accelerator.accumulate`` makes the other ``step`` / ``zero_grad`` calls no-ops).
+    Returns the micro-batch loss."""
+    accelerator, model, optimizer = run.accelerator, run.model, run.optimizer
+    with accelerator.accumulate(model):
+        loss = model(**model_inputs(batch)).loss
+        accelerator.backward(loss)
+        if accelerator.sync_gradients and run.config.max_grad_norm is not None:
+            accelerator.clip_grad_norm_(model.parameters(), run.config.max_grad_norm)
+        optimizer.step()
+        if accelerator.sync_gradients and not accelerator.optimizer_step_was_skipped:
+            run.scheduler.step()
+        optimizer.zero_grad()
+    return loss
+
+
+def _log_train_loss(run: _Run, window_loss: torch.Tensor, epoch: int, step: int, bar: tqdm) -> None:
+    """Log the mean loss since the last log over all processes (and the learning rates), then reset the window."""
+    loss_sum, count = run.accelerator.reduce(window_loss, reduction="sum").tolist()
+    window_loss.zero_()
+    rates = {f"train/lr_{group['name']}": group["lr"] for group in run.optimizer.param_groups}
+    run.accelerator.log({"train/loss": loss_sum / count, "train/epoch": epoch, **rates}, step=step)
+    bar.set_postfix(loss=f"{loss_sum / count:.4f}")
+
+
+def _due(step: int, total_steps: int, every: int | None, end_of_epoch: bool) -> bool:
+    """Whether an evaluation / checkpoint is due: at the last step, every ``every`` steps, or (``every`` unset) at
+    the end of each epoch."""
+    return step == total_steps or (step % every == 0 if every else end_of_epoch)
+
+
+def _evaluate_and_keep_best(run: _Run, progress: TrainingProgress, epoch: int) -> None:
+    """Score dev, record and log the metrics; when ``best_metric`` improves, save the model and
+    ``dev_metrics.json``."""
+    accelerator, config, step = run.accelerator, run.config, progress.global_step
+    metrics = _score(run, run.predict_dev(run.model), run.data.dev)
+    scalars = _scalars(metrics)
+    progress.evaluations.append({"step": step, "epoch": epoch, "metrics": scalars})
+    accelerator.log({f"dev/{key}": value for key, value in scalars.items()}, step=step)
+    value = metrics[config.best_metric]
+    improved = progress.best_metric is None or value > progress.best_metric
+    previous = "none" if progress.best_metric is None else f"{100 * progress.best_metric:.2f}"
+    logger.info(f"step {step}: dev {config.best_metric} {100 * value:.2f} "
+                f"({'new best, ' if improved else ''}previous best {previous})")
+    if improved:
+        progress.best_metric, progress.best_step = value, step
+        _save_model(run, progress, metrics)
+        if accelerator.is_main_process:
+            write_text_atomic(run.output_dir / "dev_metrics.json", json.dumps(metrics, indent=1))
+
+
+def _save_model(run: _Run, progress: TrainingProgress, dev_metrics: Mapping[str, Any] | None) -> None:
+    """``save_pretrained`` the current weights, config, tokenizer and model card into ``<output_dir>/model``,
+    replacing the previous model only once the new one is complete."""
+    accelerator, model_dir = run.accelerator, run.model_dir
+    staging = model_dir.with_name(model_dir.name + ".tmp")
+    if accelerator.is_main_process and staging.exists():
+        shutil.rmtree(staging)
+    accelerator.wait_for_everyone()
+    unwrapped = accelerator.unwrap_model(run.model)
+    state_dict = accelerator.get_state_dict(run.model)  # collective under FSDP / DeepSpeed: every process calls it
+    if accelerator.is_main_process:
+        card = card_from_training(run.config.to_dict(), unwrapped.config, global_step=progress.global_step,
+                                  best_step=progress.global_step, dev_metrics=dev_metrics,
+                                  training_seconds=progress.training_seconds, hardware=run.hardware)
+        unwrapped.save_pretrained(staging, state_dict=state_dict, save_function=accelerator.save, model_card=card)
+        run.tokenizer.save_pretrained(staging)
+        replace_directory(staging, model_dir)
+    accelerator.wait_for_everyone()
+
+
+def _save_checkpoint(run: _Run, progress: TrainingProgress) -> None:
+    """``save_state`` plus ``progress.json`` into ``checkpoints/step_<global_step>``, visible only once complete."""
+    accelerator, checkpoints, step = run.accelerator, run.checkpoints, progress.global_step
+    staging = checkpoints.root / f"step_{step}.tmp"
+    if accelerator.is_main_process:
+        checkpoints.staging(step)
+    accelerator.wait_for_everyone()
+    progress.save_count += 1
+    accelerator.save_state(str(staging))
+    if accelerator.is_main_process:
+        write_text_atomic(staging / PROGRESS_FILE, progress.to_json())
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        checkpoints.commit(step)
+    accelerator.wait_for_everyone()
+
+
+def _finish(run: _Run, progress: TrainingProgress) -> TrainingResult:
     """Predict (and score) the test set with the saved model; write ``result.zip``, the card and ``results.json``."""
+    accelerator, data, output_dir, model_dir = run.accelerator, run.data, run.output_dir, run.model_dir
     dev_metrics = None
     if data.dev:
         dev_metrics = json.loads((output_dir / "dev_metrics.json").read_text(encoding="utf-8"))
     test_metrics = submission = None
-    if data.test:
-        best = PaeeForDocumentRelationExtraction.from_pretrained(model_dir)
-        predictor = RelationPredictor(best, AutoTokenizer.from_pretrained(model_dir), source=config.test_file)
-        per_document = predict_gathered(predictor, data.test, accelerator, eval_batch_size,
-                                        model=accelerator.prepare_model(best, evaluation_mode=True))
-        facts = codalab_records(per_document, data.test)
+    if run.predict_test is not None:
+        best = accelerator.prepare_model(PaeeForDocumentRelationExtraction.from_pretrained(model_dir),
+                                         evaluation_mode=True)
+        facts_by_document = run.predict_test(best)
         submission = output_dir / SUBMISSION_FILE
         if accelerator.is_main_process:
-            write_codalab_submission(facts, submission)
+            write_codalab_submission([fact for facts in facts_by_document for fact in facts], submission)
         if all(document.get("labels") is not None for document in data.test):
-            test_metrics = evaluate(facts, data.test, train_facts=train_facts,
-                                    relation_names=_complete_names(data.relations))
+            test_metrics = _score(run, facts_by_document, data.test)
             accelerator.log({f"test/{key}": value for key, value in _scalars(test_metrics).items()},
                             step=progress.global_step)
     result = TrainingResult(output_dir, model_dir, progress.global_step, progress.best_step, progress.best_metric,
                             dev_metrics, test_metrics, submission)
     if accelerator.is_main_process:
-        card = card_from_training(config.to_dict(), PaeeConfig.from_pretrained(model_dir),
+        card = card_from_training(run.config.to_dict(), PaeeConfig.from_pretrained(model_dir),
                                   global_step=progress.global_step, best_step=progress.best_step,
                                   dev_metrics=dev_metrics, test_metrics=test_metrics,
-                                  training_seconds=progress.training_seconds,
-                                  hardware=describe_hardware(accelerator.num_processes, accelerator.mixed_precision))
+                                  training_seconds=progress.training_seconds, hardware=run.hardware)
         write_model_card(model_dir, card)
         write_text_atomic(output_dir / RESULTS_FILE, result.to_json())
     accelerator.wait_for_everyone()
     return result
+
+
+# ---------------------------------------------------------------------------------------------------------- helpers
+def _score(run: _Run, facts_by_document: Sequence[Sequence[Mapping[str, Any]]],
+           documents: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The metrics of predicted facts against labelled ``documents`` (Ign F1 against the train facts)."""
+    return evaluate([fact for facts in facts_by_document for fact in facts], documents, train_facts=run.train_facts,
+                    relation_names=_complete_names(run.data.relations))
 
 
 def _check_best_metric(name: str, dev: Sequence[Mapping[str, Any]]) -> None:
@@ -542,7 +700,9 @@ def _relation_names(rel_info_file: str | None) -> dict[str, str]:
 def _complete_names(relations: RelationVocabulary) -> dict[str, str] | None:
     """Readable relation names for the per-relation table, only when every relation has one."""
     labels = [label for label, index in relations.label2id.items() if index]
-    return {label: relations.names[label] for label in labels} if all(l in relations.names for l in labels) else None
+    if not all(label in relations.names for label in labels):
+        return None
+    return {label: relations.names[label] for label in labels}
 
 
 def _flat_hyperparameters(config: TrainingConfig) -> dict[str, Any]:
