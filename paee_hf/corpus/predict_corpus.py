@@ -8,8 +8,9 @@ How it works:
 * Each process takes the documents whose index ``i`` satisfies ``i % world_size == rank`` and runs them through the
   one prediction path ([`RelationPredictor.stream`]: windows of ``16 * batch_size`` documents bucketed by length).
 * Each process appends one JSON line per document, ``{"index", "title", "relations": [...]}``, to its own work file
-  ``OUTPUT.work/rank-R-of-W.jsonl`` and flushes after every window. A killed run leaves complete lines plus at most
-  one partial line, which ``resume`` cuts off before continuing after the last complete document.
+  ``OUTPUT.work/rank-R-of-W.jsonl`` and flushes after every window. ``resume`` keeps the complete windows of a killed
+  run (cutting off a partial one) and continues with the next, batched exactly as an uninterrupted run batches it, so
+  the output is byte-identical.
 * When every process is done, the main process merges the work files in index order into OUTPUT, in the requested
   format, writes the optional HTML page from the same records (the model runs once per document), and deletes the
   work directory.
@@ -116,13 +117,14 @@ def predict_corpus(
     _check_output(output, work_dir, resume, overwrite)
     model, tokenizer = load_trained_model(model_name_or_path)
     model.to(state.device).eval()
-    manifest = _manifest(input_file, model_name_or_path, options, state.num_processes, output_format)
+    manifest = _manifest(input_file, model_name_or_path, options, state.num_processes, output_format,
+                         batch_size)
     if state.is_main_process:
         _prepare_work_dir(work_dir, manifest, resume)
     state.wait_for_everyone()
     _check_manifest(work_dir, manifest)
     shard = work_dir / f"rank-{state.process_index}-of-{state.num_processes}.jsonl"
-    done = _complete_lines(shard)
+    done = _resume_point(shard, STREAM_WINDOW_BATCHES * batch_size)
     try:
         predicted_now, tokens, seconds = _predict_shard(model, tokenizer, input_file, data_format, shard, done,
                                                         batch_size, options, progress)
@@ -167,13 +169,12 @@ def _predict_shard(
     with open(shard, "a", encoding="utf-8") as handle:
         stream = predictor.stream(mine, batch_size, options, start=rank + done * world, step=world)
         for window in _windows(stream, STREAM_WINDOW_BATCHES * batch_size):
-            for result in window:
-                handle.write(json.dumps(_record(result.index, result.document, result.facts), ensure_ascii=False))
-                handle.write("\n")
-                predicted_now += 1
-                tokens += result.num_tokens
+            handle.write("".join(json.dumps(_record(result.index, result.document, result.facts),
+                                            ensure_ascii=False) + "\n" for result in window))
             handle.flush()
             os.fsync(handle.fileno())
+            predicted_now += len(window)
+            tokens += sum(result.num_tokens for result in window)
             bar.update(len(window))
             elapsed = time.perf_counter() - start
             bar.set_postfix(docs_s=f"{predicted_now / elapsed:.1f}", tokens_s=f"{tokens / elapsed:.0f}")
@@ -232,12 +233,14 @@ def _check_output(output: Path, work_dir: Path, resume: bool, overwrite: bool) -
         raise ValueError(f"{output}: {output.parent} is a file, not a directory; choose another output path.")
 
 
-def _manifest(input_file: Any, model: Any, options: DecodingOptions, world_size: int, output_format: str) -> dict:
+def _manifest(
+    input_file: Any, model: Any, options: DecodingOptions, world_size: int, output_format: str, batch_size: int
+) -> dict:
     stat = Path(input_file).stat() if Path(input_file).is_file() else None
     return {"version": _MANIFEST_VERSION, "input": os.path.abspath(input_file),
             "input_size": stat.st_size if stat else None, "input_mtime_ns": stat.st_mtime_ns if stat else None,
             "model": os.fspath(model), "options": asdict(options), "world_size": world_size,
-            "format": output_format}
+            "format": output_format, "batch_size": batch_size}
 
 
 def _prepare_work_dir(work_dir: Path, manifest: dict, resume: bool) -> None:
@@ -255,19 +258,25 @@ def _check_manifest(work_dir: Path, manifest: dict) -> None:
     if changed:
         details = "; ".join(f"{key}: was {recorded.get(key)!r}, now {manifest[key]!r}" for key in changed)
         raise ValueError(f"--resume: the unfinished run in {work_dir} was made with other settings ({details}); "
-                         "resume with the same input, model, options and number of processes, or pass --overwrite.")
+                         "resume with the same input, model, options, batch size and number of processes, or pass "
+                         "--overwrite.")
 
 
-def _complete_lines(shard: Path) -> int:
-    """Complete records in a work file; a partial last line (the process was killed mid-write) is cut off."""
+def _resume_point(shard: Path, window: int) -> int:
+    """Documents of a work file to keep: whole windows only, so that a resumed run batches every remaining document
+    exactly as an uninterrupted run does (same padding, hence byte-identical scores). The rest is cut off."""
     if not shard.exists():
         return 0
     data = shard.read_bytes()
-    complete = data[: data.rfind(b"\n") + 1]
-    if len(complete) != len(data):
+    lines = data.count(b"\n")
+    keep = lines - lines % window
+    end = 0
+    for _ in range(keep):
+        end = data.index(b"\n", end) + 1
+    if end != len(data):
         with open(shard, "r+b") as handle:
-            handle.truncate(len(complete))
-    return complete.count(b"\n")
+            handle.truncate(end)
+    return keep
 
 
 # ---------------------------------------------------------------------------------------------------------- output

@@ -1,4 +1,5 @@
-"""model.predict and the document-relation-extraction pipeline: inputs, options, batching, remote loading, bad input."""
+"""The one prediction path: model.predict, the pipeline (lists, streams, no trust_remote_code), vectorised decoding,
+options, batching, remote loading, bad input."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from paee_hf import (
     decode_relations,
 )
 from paee_hf.data import DocumentValidationError
-from paee_hf.prediction import RelationPredictor, as_documents
+from paee_hf.prediction import DecodingOptions, RelationPredictor, ScoredBatch, as_documents
 
 TEXT = "John Smith was born in Paris . Paris is the capital of France . He works for Acme Corp ."
 RAW_DOCUMENT = {
@@ -189,3 +190,101 @@ def test_remote_pipeline_without_the_package(model, model_dir, tmp_path):
     remote = json.loads(result.stdout.strip().splitlines()[-1])
     assert [(f["h_idx"], f["t_idx"], f["r"]) for f in remote] == [(f["h_idx"], f["t_idx"], f["r"]) for f in expected]
     assert [f["score"] for f in remote] == pytest.approx([f["score"] for f in expected], abs=1e-6)
+
+
+def assert_same_facts(actual, expected):
+    """Same facts per document; scores equal up to float noise (batches of other sizes pad differently)."""
+    actual, expected = list(actual), list(expected)
+    assert len(actual) == len(expected)
+    for got, want in zip(actual, expected):
+        keyed = {(f["h_idx"], f["t_idx"], f["r"], f["head"], f["tail"]): f["score"] for f in got}
+        reference = {(f["h_idx"], f["t_idx"], f["r"], f["head"], f["tail"]): f["score"] for f in want}
+        assert keyed.keys() == reference.keys()
+        assert [keyed[key] for key in reference] == pytest.approx(list(reference.values()), abs=1e-5)
+
+
+def reference_decode(documents, scored, thresholds, top_k, relation_labels):
+    """Pair by pair, relation by relation, in plain Python: the decoding rule as the docs state it."""
+    results = []
+    for row, document in enumerate(documents):
+        names = [mentions[0]["name"] for mentions in document["vertexSet"]]
+        facts = []
+        for pair, (head, tail) in enumerate(scored.pair_indices[row].tolist()):
+            if head < 0:
+                continue
+            scores = scored.scores[row, pair].tolist()
+            ranked = sorted(range(len(scores)), key=lambda column: -scores[column])[:top_k]
+            for column in ranked:
+                if scores[column] > thresholds[column]:
+                    facts.append((head, tail, relation_labels[column], names[head], names[tail], scores[column]))
+        results.append(sorted(facts, key=lambda fact: -fact[-1]))
+    return results
+
+
+@pytest.mark.parametrize("threshold, top_k", [(None, None), (0.3, 2), ({"P17": 0.2, "P108": 0.9}, 1)])
+def test_vectorised_decoding_equals_the_rule_applied_pair_by_pair(model, threshold, top_k):
+    predictor = RelationPredictor(model, model.get_tokenizer())
+    documents = as_documents([RAW_DOCUMENT, {**RAW_DOCUMENT, "entities": RAW_DOCUMENT["entities"][:3]}])
+    generator = torch.Generator().manual_seed(0)
+    pair_indices = predictor.collator(predictor.featurize(documents))["pair_indices"]  # second document padded
+    scored = ScoredBatch(torch.rand(*pair_indices.shape[:2], 3, generator=generator), pair_indices)
+    options = DecodingOptions(threshold=threshold, top_k=top_k)
+    decoded = predictor.decode(documents, scored, options)
+    thresholds = options.threshold_vector(model.config.relation_labels).tolist()
+    expected = reference_decode(documents, scored, thresholds, top_k or model.config.max_labels_per_pair or 3,
+                                model.config.relation_labels)
+    assert [[(f["h_idx"], f["t_idx"], f["r"], f["head"], f["tail"], f["score"]) for f in facts] for facts in decoded] \
+        == [[fact[:5] + (pytest.approx(fact[5]),) for fact in facts] for facts in expected]
+    assert sum(map(len, decoded)) > 0 and len(decoded[1]) < len(decoded[0])
+
+
+def test_pipeline_by_name_needs_no_trust_remote_code(model, model_dir):
+    """With paee_hf installed the task is built in: a checkpoint directory loads without trust_remote_code."""
+    extractor = pipeline("document-relation-extraction", model=str(model_dir))
+    assert isinstance(extractor, DocumentRelationExtractionPipeline)
+    assert extractor(RAW_DOCUMENT) == model.predict(RAW_DOCUMENT)[0]
+    # the checkpoint still lists the pipeline for users without the package
+    assert "document-relation-extraction" in json.loads((model_dir / "config.json").read_text())["custom_pipelines"]
+
+
+def test_pipeline_streams_generators_key_datasets_and_columns(model):
+    import datasets
+    from transformers.pipelines.pt_utils import KeyDataset
+
+    extractor = pipeline("document-relation-extraction", model=model, tokenizer=model.get_tokenizer())
+    short = {**RAW_DOCUMENT, "title": "short", "text": TEXT[:37], "entities": RAW_DOCUMENT["entities"][:2]}
+    documents = [RAW_DOCUMENT, short, RAW_DOCUMENT, short, RAW_DOCUMENT]
+    expected = model.predict(documents, threshold=0.3)
+    streamed = extractor((document for document in documents), batch_size=2, threshold=0.3)
+    assert not isinstance(streamed, list)
+    assert_same_facts(streamed, expected)
+    table = datasets.Dataset.from_list([{"document": json.dumps(document)} for document in documents])
+    table = table.map(lambda row: {"parsed": json.loads(row["document"])})
+    assert_same_facts(extractor(KeyDataset(table, "parsed"), batch_size=3, threshold=0.3, num_workers=0), expected)
+    assert_same_facts(extractor(table["parsed"], batch_size=4, threshold=0.3), expected)
+    assert_same_facts(extractor(documents, batch_size=2, threshold=0.3), expected)
+    assert extractor([]) == []
+
+
+def test_the_four_entry_points_give_the_same_facts(model, model_dir, tmp_path):
+    """model.predict, the pipeline, `paee predict` and the gathered path of `paee evaluate` and training."""
+    from accelerate import Accelerator
+
+    from paee_hf.cli import main
+    from paee_hf.corpus.running import predict_gathered
+
+    short = {**RAW_DOCUMENT, "title": "short", "text": TEXT[:37], "entities": RAW_DOCUMENT["entities"][:2]}
+    documents = [RAW_DOCUMENT, short, {**RAW_DOCUMENT, "title": "again"}]
+    by_predict = model.predict(documents, batch_size=2)
+    assert sum(map(len, by_predict)) > 0
+    by_pipeline = pipeline("document-relation-extraction", model=str(model_dir))(documents, batch_size=3)
+    predictor = RelationPredictor(model, model.get_tokenizer())
+    by_gathered = predict_gathered(predictor, as_documents(documents), Accelerator(cpu=True), batch_size=1)
+    source = tmp_path / "docs.jsonl"
+    source.write_text("".join(json.dumps(document) + "\n" for document in documents))
+    assert main(["predict", "--model", str(model_dir), "--input", str(source), "--output",
+                 str(tmp_path / "out.jsonl")]) == 0
+    by_cli = [json.loads(line)["relations"] for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+
+    for results in (by_pipeline, by_gathered, by_cli):
+        assert_same_facts(results, by_predict)
