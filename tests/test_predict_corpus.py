@@ -12,7 +12,7 @@ import time
 import zipfile
 
 import pytest
-from test_prediction import RAW_DOCUMENT, TEXT, model, model_dir  # noqa: F401  (module fixtures)
+from prediction_fixtures import RAW_DOCUMENT, TEXT
 
 from paee_hf.corpus.predict_corpus import predict_corpus
 from paee_hf.prediction import DecodingOptions
