@@ -89,3 +89,34 @@ def test_dev_metrics_count_every_document_once(two_rank_run):
     single = evaluate_model(root / "run" / "model", config["dev_file"], train_files=[config["train_file"]],
                             batch_size=1)
     assert single == results["dev_metrics"]
+
+
+def test_predict_under_two_ranks_writes_every_document_once(two_rank_run, model_dir):
+    """`paee predict` under torchrun: each rank predicts its share; the merged output equals one process's."""
+    root, _ = two_rank_run
+    from prediction_fixtures import RAW_DOCUMENT, TEXT
+
+    documents = [{"title": f"doc {index}", "text": " ".join([TEXT] * (1 + index % 3)),
+                  "entities": RAW_DOCUMENT["entities"][: 2 + index % 3]} for index in range(7)]  # uneven over 2
+    source = root / "predict.jsonl"
+    source.write_text("".join(json.dumps(document) + "\n" for document in documents))
+    torchrun = Path(sys.executable).parent / "torchrun"
+    env = {**fixtures.subprocess_env(), "ACCELERATE_USE_CPU": "1", "TQDM_DISABLE": "1"}
+    arguments = ["predict", "--model", str(model_dir), "--input", str(source), "--batch-size", "2",
+                 "--threshold", "0.3"]
+    completed = subprocess.run(
+        [str(torchrun), "--standalone", "--nproc_per_node", "2", "-m", "paee_hf", *arguments,
+         "--output", str(root / "two-ranks.jsonl")], env=env, capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    subprocess.run([sys.executable, "-m", "paee_hf", *arguments, "--output", str(root / "one.jsonl")], env=env,
+                   check=True, capture_output=True, timeout=600)
+    merged = [json.loads(line) for line in (root / "two-ranks.jsonl").read_text().splitlines()]
+    single = [json.loads(line) for line in (root / "one.jsonl").read_text().splitlines()]
+    assert [record["index"] for record in merged] == list(range(7))
+    assert sum(len(record["relations"]) for record in merged) > 0
+
+    def facts(records):
+        return [[(f["h_idx"], f["t_idx"], f["r"]) for f in record["relations"]] for record in records]
+
+    assert facts(merged) == facts(single)
+    assert "7 documents" in completed.stdout and completed.stdout.count("predicted relations") == 1

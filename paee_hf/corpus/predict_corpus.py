@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from accelerate import PartialState
+from accelerate import Accelerator, PartialState
 from tqdm.auto import tqdm
 
 from ..cli.html_view import write_predictions_html
@@ -111,7 +111,7 @@ def predict_corpus(
         raise ValueError(f"--format {output_format!r} is not supported; use one of {OUTPUT_FORMATS}.")
     if options.return_all_scores and output_format != "jsonl":
         raise ValueError("return_all_scores lists every pair's scores and needs --format jsonl.")
-    state = PartialState()
+    state = Accelerator()  # (not PartialState: only Accelerator follows ACCELERATE_USE_CPU=1 under torchrun)
     output = Path(output_file)
     work_dir = output.with_name(output.name + ".work")
     _check_output(output, work_dir, resume, overwrite)
@@ -158,7 +158,7 @@ def _predict_shard(
     Returns:
         Documents predicted, their tokens, seconds.
     """
-    state = PartialState()
+    state = PartialState()  # the one predict_corpus initialised
     predictor = RelationPredictor(model, tokenizer, source=os.fspath(input_file))
     world, rank = state.num_processes, state.process_index
     mine = itertools.islice(_iter_input(input_file, data_format), rank + done * world, None, world)
