@@ -28,6 +28,7 @@ from typing import Any
 
 import torch
 from huggingface_hub import HfApi
+from huggingface_hub.errors import GatedRepoError, HFValidationError, RepositoryNotFoundError, RevisionNotFoundError
 from torch import nn
 from transformers import (
     AutoConfig,
@@ -216,8 +217,15 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
         Returns:
             The model with the backbone's tokenizer attached as ``model.tokenizer`` (marker tokens added when
             ``marker_style="entity_tags"``); ``save_pretrained`` writes it beside the weights.
+
+        Raises:
+            ValueError: When the backbone cannot be loaded (one line naming it: a missing or private Hub repository,
+                a path that does not exist), when it is already a PAEE checkpoint, or for invalid ``relations``.
         """
-        encoder_config = AutoConfig.from_pretrained(encoder_name_or_path)
+        try:
+            encoder_config = AutoConfig.from_pretrained(encoder_name_or_path)
+        except OSError as error:
+            raise _loading_error(encoder_name_or_path, error) from None
         if isinstance(encoder_config, PaeeConfig):
             raise ValueError(
                 f"{encoder_name_or_path} is already a PAEE checkpoint; load it with "
@@ -248,10 +256,18 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path: str, *model_args: Any, **kwargs: Any):
-        """Load a PAEE checkpoint; a plain backbone directory is refused with a pointer to [`from_encoder`]."""
+        """Load a PAEE checkpoint (directory or Hub id); a plain backbone is refused with a pointer to [`from_encoder`].
+
+        Raises:
+            ValueError: When the checkpoint cannot be found (one line naming it: a missing or private Hub repository,
+                a path that does not exist) or holds another model type.
+        """
         hub_kwargs = {key: kwargs[key] for key in _HUB_KWARGS if key in kwargs}
         if kwargs.get("config") is None:
-            config_dict, _ = PreTrainedConfig.get_config_dict(pretrained_model_name_or_path, **hub_kwargs)
+            try:
+                config_dict, _ = PreTrainedConfig.get_config_dict(pretrained_model_name_or_path, **hub_kwargs)
+            except OSError as error:
+                raise _loading_error(pretrained_model_name_or_path, error) from None
             model_type = config_dict.get("model_type")
             if model_type != PaeeConfig.model_type:
                 raise ValueError(
@@ -700,6 +716,25 @@ def _framing_token_ids(tokenizer: Any) -> tuple[list[int], list[int]]:
         if framed[start : start + len(plain)] == plain:
             return framed[:start], framed[start + len(plain) :]
     raise ValueError(f"cannot find how {type(tokenizer).__name__} frames a text with special tokens.")
+
+
+def _loading_error(name_or_path: str | os.PathLike, error: OSError) -> ValueError:
+    """One line naming the model for an ``OSError`` of transformers' loaders (whose messages span several lines and
+    name huggingface.co whatever the endpoint)."""
+    name = os.fspath(name_or_path)
+    cause = error.__cause__
+    if isinstance(cause, GatedRepoError):
+        return ValueError(f"{name} is a gated Hub repository: request access on its Hub page, then log in "
+                          "(`hf auth login`) or set HF_TOKEN.")
+    if isinstance(cause, RepositoryNotFoundError):  # the Hub answers a private repo without a token the same way
+        return ValueError(f"{name} is neither a local directory nor a Hub repository you can read: check the id, "
+                          "or log in (`hf auth login`) or set HF_TOKEN if it is private.")
+    if isinstance(cause, RevisionNotFoundError):
+        return ValueError(f"{name}: the requested revision does not exist in this Hub repository.")
+    if isinstance(cause, HFValidationError):
+        return ValueError(f"{name} is neither an existing directory nor a Hub id (name or namespace/name).")
+    first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return ValueError(f"cannot load {name}: {first_line}")
 
 
 def _load_readme(name_or_path: str | os.PathLike, **hub_kwargs: Any) -> str | None:

@@ -9,10 +9,14 @@ from pathlib import Path
 
 import pytest
 import test_training as fixtures
+from tqdm.std import tqdm as std_tqdm
+from transformers.utils import logging as transformers_logging
 
 from paee_hf import PaeeForDocumentRelationExtraction
 from paee_hf.cli import commands as cli
 from paee_hf.metrics import evaluate, read_codalab_submission
+from paee_hf.training import loop
+from paee_hf.training.config import TrainingConfig
 
 TRAIN_OPTIONS = ("--config", "--train-file", "--dev-file", "--test-file", "--encoder", "--output-dir", "--epochs",
                  "--batch-size", "--max-steps", "--seed", "--resume", "--overwrite", "--set")
@@ -189,3 +193,70 @@ def test_training_script_is_paee_train_and_exits_2_without_traceback(tmp_path):
     assert completed.returncode == 2
     assert "Traceback" not in completed.stderr
     assert completed.stderr.strip().splitlines()[-1].startswith("paee: error: --config")
+
+
+def test_train_without_config_runs_on_the_defaults_and_the_datas_vocabularies(tmp_path, monkeypatch):
+    paths = fixtures.write_corpus(tmp_path / "data")
+    encoder = fixtures.write_tiny_encoder(tmp_path / "encoder")
+    monkeypatch.chdir(tmp_path)  # the default output_dir, outputs/paee, lands here
+    assert cli.main(["train", "--train-file", str(paths["train"]), "--dev-file", str(paths["dev"]),
+                     "--encoder", str(encoder), "--max-steps", "2"]) == 0
+    output_dir = tmp_path / "outputs" / "paee"
+    expected = TrainingConfig(train_file=str(paths["train"]), dev_file=str(paths["dev"]), encoder=str(encoder),
+                              max_steps=2).to_dict()
+    assert json.loads((output_dir / "training_config.json").read_text()) == expected
+    model = PaeeForDocumentRelationExtraction.from_pretrained(output_dir / "model")
+    assert sorted(model.config.relation_labels) == ["P108", "P17", "P19"]  # read from the training documents
+    assert sorted(model.config.entity_types) == ["LOC", "ORG", "PER"]
+    assert json.loads((output_dir / "results.json").read_text())["global_step"] == 2
+
+
+def test_train_without_config_names_what_to_give(capsys, tmp_path):
+    assert user_error(capsys, ["train"]) == (
+        "paee: error: paee train without --config needs --train-file and --encoder, e.g. --train-file train.json "
+        "--dev-file dev.json --encoder bert-base-cased; or give --config FILE.")
+    assert "paee train without --config needs --encoder, e.g." in user_error(
+        capsys, ["train", "--train-file", str(tmp_path / "train.json")])
+
+
+def test_a_model_path_that_does_not_exist_is_named(capsys, tmp_path):
+    missing = tmp_path / "outputs" / "paee" / "model"  # too many parts for a Hub id, so no Hub request
+    (tmp_path / "docs.json").write_text(json.dumps(fixtures.make_documents(1, 0)))
+    assert user_error(capsys, ["predict", "--model", str(missing), "--input", str(tmp_path / "docs.json"),
+                               "--output", str(tmp_path / "out.jsonl")]) == (
+        f"paee: error: {missing} is neither an existing directory nor a Hub id (name or namespace/name).")
+
+
+@pytest.mark.parametrize(("environ", "terminal", "enabled"), [
+    ({}, True, True),
+    ({}, False, False),
+    ({"TQDM_DISABLE": "1"}, True, False),
+    ({"TQDM_DISABLE": "0"}, True, False),  # tqdm reads any non-empty value as true
+    ({"TQDM_DISABLE": ""}, True, True),
+    ({"HF_HUB_DISABLE_PROGRESS_BARS": "1"}, True, False),
+    ({"HF_HUB_DISABLE_PROGRESS_BARS": "yes"}, True, False),
+    ({"HF_HUB_DISABLE_PROGRESS_BARS": "0"}, False, True),  # asked for explicitly: bars in a log file too
+    ({"HF_HUB_DISABLE_PROGRESS_BARS": "0", "TQDM_DISABLE": "1"}, True, False),
+])
+def test_progress_bars_follow_the_terminal_and_the_environment(environ, terminal, enabled):
+    assert cli.progress_bars_enabled(environ, terminal) is enabled
+
+
+@pytest.fixture()
+def progress_bar_switch():
+    """Restores transformers' progress-bar switch, which ``paee`` sets for the process."""
+    enabled = transformers_logging.is_progress_bar_enabled()
+    yield
+    (transformers_logging.enable_progress_bar if enabled else transformers_logging.disable_progress_bar)()
+
+
+def test_paee_sets_one_switch_for_every_bar_including_trainings(progress_bar_switch, capsys, monkeypatch):
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    monkeypatch.setenv("HF_HUB_DISABLE_PROGRESS_BARS", "0")
+    user_error(capsys, ["train"])  # main sets the switch before the command runs
+    assert transformers_logging.is_progress_bar_enabled()
+    assert isinstance(loop.tqdm(total=1, disable=False), std_tqdm)
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    user_error(capsys, ["train"])
+    assert not transformers_logging.is_progress_bar_enabled()
+    assert not isinstance(loop.tqdm(total=1, disable=False), std_tqdm)  # the training loop's bar follows

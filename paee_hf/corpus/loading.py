@@ -11,17 +11,24 @@ from ..modeling_paee import PaeeForDocumentRelationExtraction
 
 
 def load_trained_model(
-    model_dir: str | os.PathLike,
+    model: str | os.PathLike,
 ) -> tuple[PaeeForDocumentRelationExtraction, PreTrainedTokenizerBase]:
-    """Load a trained PAEE checkpoint directory and the tokenizer saved beside it.
+    """Load a trained PAEE checkpoint and the tokenizer saved beside it.
+
+    Args:
+        model: A checkpoint directory (the ``model`` folder that ``paee train`` writes) or a Hub id
+            (``namespace/name``), downloaded into the Hugging Face cache.
 
     Raises:
-        ValueError: When the directory does not exist or holds no PAEE checkpoint.
+        ValueError: When an existing directory holds no checkpoint, or when the Hub repository does not exist or
+            cannot be read without a token (one line naming it).
     """
-    directory = Path(model_dir)
-    if not (directory / "config.json").is_file():
-        raise ValueError(f"{os.fspath(model_dir)} is not a model directory (no config.json); give the 'model' folder "
-                         "that `paee train` wrote (e.g. outputs/paee/model).")
-    model = PaeeForDocumentRelationExtraction.from_pretrained(directory)
-    tokenizer = AutoTokenizer.from_pretrained(directory)
-    return model, tokenizer
+    directory = Path(model).expanduser()
+    if directory.exists() and not (directory / "config.json").is_file():
+        raise ValueError(f"{os.fspath(model)} is not a model directory (no config.json); give the 'model' folder "
+                         "that `paee train` wrote (e.g. outputs/paee/model) or a Hub id.")
+    # an existing directory loads from disk; anything else is tried as a Hub id
+    name_or_path = os.fspath(directory) if directory.exists() else os.fspath(model)
+    loaded = PaeeForDocumentRelationExtraction.from_pretrained(name_or_path)
+    tokenizer = AutoTokenizer.from_pretrained(name_or_path)
+    return loaded, tokenizer

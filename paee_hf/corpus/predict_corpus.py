@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from accelerate import Accelerator, PartialState
-from tqdm.auto import tqdm
+from transformers.utils.logging import tqdm  # on or off with transformers' progress-bar switch
 
 from ..cli.html_view import write_predictions_html
 from ..data.sources import read_documents
@@ -101,7 +101,8 @@ def predict_corpus(
         html_file: Also write a page with the documents, their entities and the predicted facts.
         resume: Continue a killed run into the same ``output_file``.
         overwrite: Replace an existing ``output_file`` (and any unfinished run's work files).
-        progress: Show a progress bar (``None``: when stderr is a terminal).
+        progress: ``False`` hides the progress bar; otherwise it follows transformers' progress-bar switch (which
+            ``paee`` sets from the terminal and ``TQDM_DISABLE`` / ``HF_HUB_DISABLE_PROGRESS_BARS``).
 
     Raises:
         ValueError: Unknown format, an existing output without ``resume``/``overwrite``, a work directory that was made
@@ -164,8 +165,8 @@ def _predict_shard(
     mine = itertools.islice(_iter_input(input_file, data_format), rank + done * world, None, world)
     start = time.perf_counter()
     predicted_now = tokens = 0
-    bar = tqdm(desc=f"predict (rank {rank})" if world > 1 else "predict",
-               unit="doc", initial=done, disable=not (progress if progress is not None else _is_terminal()))
+    bar = tqdm(desc=f"predict (rank {rank})" if world > 1 else "predict", unit="doc", initial=done,
+               disable=progress is False)
     with open(shard, "a", encoding="utf-8") as handle:
         stream = predictor.stream(mine, batch_size, options, start=rank + done * world, step=world)
         for window in _windows(stream, STREAM_WINDOW_BATCHES * batch_size):
@@ -199,12 +200,6 @@ def _iter_input(path: str | os.PathLike, data_format: str) -> Iterator[dict]:
             except json.JSONDecodeError as error:
                 raise ValueError(f"{os.fspath(path)}, line {number}: not valid JSON ({error.msg}); every line must "
                                  "be one document object.") from None
-
-
-def _is_terminal() -> bool:
-    import sys
-
-    return sys.stderr.isatty()
 
 
 def _windows(stream: Iterable[Any], size: int) -> Iterator[list[Any]]:

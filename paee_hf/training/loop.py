@@ -42,8 +42,8 @@ from accelerate import Accelerator
 from accelerate.logging import get_logger
 from accelerate.utils import ProjectConfiguration, is_tensorboard_available, set_seed
 from torch.utils.data import DataLoader, Sampler
-from tqdm.auto import tqdm
 from transformers import PreTrainedTokenizerBase, get_linear_schedule_with_warmup
+from transformers.utils.logging import tqdm  # on or off with transformers' progress-bar switch
 
 from ..cards.model_card import card_from_training, describe_hardware, write_model_card
 from ..configuration_paee import PaeeConfig
