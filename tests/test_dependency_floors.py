@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import tomllib
 from packaging.requirements import Requirement
 from packaging.version import Version
 
@@ -119,6 +118,7 @@ RECORD: dict[str, Floor] = {
 
 def declared_floors() -> dict[str, Version]:
     """pyproject.toml's dependencies -> their ``>=`` bound (``None`` where there is none)."""
+    tomllib = pytest.importorskip("tomllib", reason="tomllib is in the standard library from Python 3.11")
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     floors = {}
     for line in project["dependencies"]:
