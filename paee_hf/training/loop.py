@@ -66,7 +66,7 @@ from .checkpointing import (
     replace_directory,
     write_text_atomic,
 )
-from .config import TrainingConfig, resolve_encoder, resolve_path
+from .config import TrainingConfig, resolve_data_source, resolve_encoder, resolve_path
 
 logger = get_logger(__name__)
 
@@ -190,7 +190,7 @@ def load_run_data(config: TrainingConfig) -> RunData:
         entity_type2id = load_entity_type_vocab(resolve_path(config.ner2id_file))
 
     def read(path: str) -> list[dict[str, Any]]:
-        return read_documents(resolve_path(path), config.data_format, config.reader_options,
+        return read_documents(resolve_data_source(path), config.data_format, config.reader_options,
                               relations.label2id if relations else None, entity_type2id)
 
     train = read(config.train_file)
