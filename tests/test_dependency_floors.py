@@ -78,6 +78,7 @@ RECORD: dict[str, Floor] = {
         "transformers.dynamic_module_utils.custom_object_save": "5.20.0",
         "transformers.utils.ModelOutput": "5.20.0",
         "transformers.utils.cached_file": "5.20.0",
+        "transformers.utils.logging.tqdm": "5.20.0",
         "transformers.utils.logging": "5.20.0",
     }),
     "datasets": Floor("4.0.0", "datasets", binding=("datasets.List", "3.6.0"), apis={
@@ -96,6 +97,10 @@ RECORD: dict[str, Floor] = {
         "huggingface_hub.ModelCard": "1.31.0",
         "huggingface_hub.ModelCardData": "1.31.0",
         "huggingface_hub.EvalResult": "1.31.0",
+        "huggingface_hub.errors.GatedRepoError": "1.31.0",
+        "huggingface_hub.errors.HFValidationError": "1.31.0",
+        "huggingface_hub.errors.RepositoryNotFoundError": "1.31.0",
+        "huggingface_hub.errors.RevisionNotFoundError": "1.31.0",
     }),
     "accelerate": Floor("1.1.0", "accelerate", required_by="transformers 5.20.0 [torch]: accelerate>=1.1.0", apis={
         "accelerate.Accelerator": "1.1.0",
