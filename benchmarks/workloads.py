@@ -137,7 +137,7 @@ def redocred_features(count: int) -> list[dict[str, Any]]:
     missing = real_documents_unavailable()
     if missing is not None:
         raise ValueError(f"cannot build Re-DocRED workloads: {missing}; use source='synthetic'.")
-    documents = _redocred_dev()
+    documents = redocred_documents()
     if not 1 <= count <= len(documents):
         raise ValueError(f"documents={count} must be in [1, {len(documents)}] for Re-DocRED dev.")
     indices = [index * len(documents) // count for index in range(count)]
@@ -149,7 +149,7 @@ def redocred_features(count: int) -> list[dict[str, Any]]:
 
 
 @functools.cache
-def _redocred_dev() -> list[dict[str, Any]]:
+def redocred_documents() -> list[dict[str, Any]]:
     """Re-DocRED dev, read and validated once per process (several suites sample it)."""
     return list(read_docred(REDOCRED_DEV))
 

@@ -275,10 +275,11 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
                     "PAEE on top of this backbone use PaeeForDocumentRelationExtraction.from_encoder("
                     f"{str(pretrained_model_name_or_path)!r}, relations=[...], entity_types=[...])."
                 )
-        model = super().from_pretrained(pretrained_model_name_or_path, *model_args, **kwargs)
+        loaded = super().from_pretrained(pretrained_model_name_or_path, *model_args, **kwargs)
+        model = loaded[0] if kwargs.get("output_loading_info") else loaded  # (model, loading info)
         model._prepare_backbone()
         model.model_card = _load_readme(pretrained_model_name_or_path, **hub_kwargs)
-        return model
+        return loaded
 
     def save_pretrained(
         self, save_directory: str | os.PathLike, *args: Any, model_card: Any = None, **kwargs: Any

@@ -207,3 +207,25 @@ def test_checkpoints_ship_exactly_the_flat_modules(tmp_path):
     assert copied == set(CHECKPOINT_CODE_FILES)
     package = Path(paee_hf.__file__).parent
     assert {path.name for path in package.glob("*.py")} - copied == {"__init__.py", "__main__.py"}
+
+
+def test_a_checkpoint_saved_by_release_0_1_0_loads_weight_for_weight(tmp_path):
+    """tests/fixtures/checkpoint_0_1_0 holds the config.json and the weight names, shapes and dtypes that paee-hf
+    0.1.0 (before the layout move) saved for the tiny test config; the weights are refilled with seeded values here
+    (the repository keeps no weights). Every saved tensor must land in the current model, unchanged."""
+    from safetensors.torch import save_file
+
+    fixture = Path(__file__).parent / "fixtures" / "checkpoint_0_1_0"
+    layout = json.loads((fixture / "weights_layout.json").read_text())
+    generator = torch.Generator().manual_seed(0)
+    assert {spec["dtype"] for spec in layout.values()} == {"F32"}
+    weights = {name: torch.randn(spec["shape"], generator=generator) for name, spec in sorted(layout.items())}
+    save_file(weights, str(tmp_path / "model.safetensors"), metadata={"format": "pt"})
+    (tmp_path / "config.json").write_text((fixture / "config.json").read_text())
+    model, info = PaeeForDocumentRelationExtraction.from_pretrained(tmp_path, output_loading_info=True)
+    assert not info["missing_keys"] and not info["unexpected_keys"] and not info["mismatched_keys"], info
+    state = model.state_dict()
+    for name, value in weights.items():
+        assert torch.equal(state[name], value), name
+    batch = make_batch([3, 4], [30, 40], with_labels=False)
+    assert torch.isfinite(model.eval()(**batch).logits).all()
