@@ -55,6 +55,9 @@ from .losses import (
     potential_pair_loss,
 )
 from .pair_aware import PairAwareRepresentation
+
+# save_pretrained copies the pipeline's file into every checkpoint (config.custom_pipelines), so that users without
+# paee-hf get the pipeline through trust_remote_code; that needs the class here.
 from .pipeline_paee import TASK, DocumentRelationExtractionPipeline
 from .prediction import RelationPredictor, Threshold
 
