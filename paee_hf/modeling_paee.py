@@ -21,7 +21,9 @@ siblings through relative imports.
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +31,7 @@ from typing import Any
 import torch
 from huggingface_hub import HfApi
 from huggingface_hub.errors import GatedRepoError, HFValidationError, RepositoryNotFoundError, RevisionNotFoundError
+from safetensors import SafetensorError
 from torch import nn
 from transformers import (
     AutoConfig,
@@ -266,6 +269,7 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
                 a path that does not exist) or holds another model type.
         """
         hub_kwargs = {key: kwargs[key] for key in _HUB_KWARGS if key in kwargs}
+        name = os.fspath(pretrained_model_name_or_path)
         if kwargs.get("config") is None:
             try:
                 config_dict, _ = PreTrainedConfig.get_config_dict(pretrained_model_name_or_path, **hub_kwargs)
@@ -278,8 +282,37 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
                     "PAEE on top of this backbone use PaeeForDocumentRelationExtraction.from_encoder("
                     f"{str(pretrained_model_name_or_path)!r}, relations=[...], entity_types=[...])."
                 )
-        loaded = super().from_pretrained(pretrained_model_name_or_path, *model_args, **kwargs)
-        model = loaded[0] if kwargs.get("output_loading_info") else loaded  # (model, loading info)
+            _check_saved_config(name, config_dict)
+        # mismatched shapes are reported here, naming the files, instead of by transformers' multi-line report
+        check_shapes = "ignore_mismatched_sizes" not in kwargs
+        wants_info = kwargs.get("output_loading_info", False)
+        if check_shapes:
+            kwargs.update(ignore_mismatched_sizes=True, output_loading_info=True)
+        try:
+            loaded = super().from_pretrained(pretrained_model_name_or_path, *model_args, **kwargs)
+        except SafetensorError as error:
+            raise ValueError(
+                f"{name}: the weights file (model.safetensors) cannot be read ({error}); it is probably truncated by "
+                "an interrupted download, copy or save. Copy or download it again (from the Hub: "
+                "force_download=True), or save the model again."
+            ) from None
+        except OSError as error:
+            if "no file named" in str(error):
+                raise ValueError(f"{name} holds no weights file (model.safetensors); copy the whole folder that "
+                                 "save_pretrained or `paee train` wrote, weights included.") from None
+            raise _loading_error(pretrained_model_name_or_path, error) from None
+        if check_shapes:
+            model, info = loaded
+            if info["mismatched_keys"]:
+                key, saved, expected = sorted(info["mismatched_keys"])[0]
+                raise ValueError(
+                    f"{name}: the weights (model.safetensors) do not fit config.json: {key} has shape "
+                    f"{tuple(saved)} in the weights but {tuple(expected)} from the config "
+                    f"({len(info['mismatched_keys'])} tensors differ). The two files come from different models; "
+                    "copy config.json and model.safetensors from the same checkpoint."
+                )
+            loaded = (model, info) if wants_info else model
+        model = loaded[0] if wants_info else loaded  # (model, loading info)
         model._prepare_backbone()
         model.model_card = _load_readme(pretrained_model_name_or_path, **hub_kwargs)
         return loaded
@@ -299,6 +332,9 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
             self.save_pretrained(save_directory, *args, model_card=model_card, **kwargs)
             self.push_to_hub(repo_id, token=kwargs.get("token"), model_card=model_card, **hub)
             return
+        version = installed_version()
+        if version is not None:
+            self.config.paee_hf_version = version  # from_pretrained refuses checkpoints of a newer release
         self.config.custom_pipelines = {
             TASK: {"impl": "pipeline_paee.DocumentRelationExtractionPipeline", "pt": ["AutoModel"], "type": "text"}
         }
@@ -369,12 +405,14 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
             try:
                 # config given: AutoTokenizer would otherwise load config.json and, seeing auto_map, prompt for
                 # trust_remote_code on stdin
-                self.tokenizer = AutoTokenizer.from_pretrained(source, config=self.config)
+                tokenizer = AutoTokenizer.from_pretrained(source, config=self.config)
             except (OSError, ValueError) as error:
                 raise ValueError(
                     f"no tokenizer is attached to this model and none could be loaded from {source!r} ({error}); "
                     "pass tokenizer=AutoTokenizer.from_pretrained(...) or set model.tokenizer."
                 ) from error
+            check_marker_tokens(tokenizer, self.config, source)
+            self.tokenizer = tokenizer
         return self.tokenizer
 
     def predict(
@@ -720,6 +758,55 @@ def _framing_token_ids(tokenizer: Any) -> tuple[list[int], list[int]]:
         if framed[start : start + len(plain)] == plain:
             return framed[:start], framed[start + len(plain) :]
     raise ValueError(f"cannot find how {type(tokenizer).__name__} frames a text with special tokens.")
+
+
+def installed_version() -> str | None:
+    """The installed paee-hf's version; ``None`` where this file runs without the package (``trust_remote_code``)."""
+    try:
+        return importlib.metadata.version("paee-hf")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _release(version: str) -> tuple[int, int]:
+    """``"1.2.3rc1"`` -> ``(1, 2)``: the part of a version that may change the checkpoint format."""
+    numbers = [int(match) for match in re.findall(r"\d+", version)[:2]]
+    return tuple(numbers + [0] * (2 - len(numbers)))  # type: ignore[return-value]
+
+
+#: config.json keys without which a PAEE checkpoint would load silently wrong (defaults with other shapes).
+_REQUIRED_CONFIG_KEYS = ("encoder_config", "id2label", "entity_types")
+
+
+def _check_saved_config(name: str, config_dict: dict[str, Any]) -> None:
+    """Refuse a config.json that lacks a key the weights depend on, or that a newer paee-hf wrote."""
+    config_file = f"{name}/config.json"
+    missing = [key for key in _REQUIRED_CONFIG_KEYS if config_dict.get(key) is None]
+    if missing:
+        raise ValueError(
+            f"{config_file} has no {' and no '.join(missing)}; without it the model cannot be rebuilt to fit its "
+            "weights. Restore the config.json that was saved with these weights (save_pretrained writes it)."
+        )
+    saved, installed = config_dict.get("paee_hf_version"), installed_version()
+    if isinstance(saved, str) and installed is not None and _release(saved) > _release(installed):
+        raise ValueError(
+            f"{config_file} was written by paee-hf {saved}, newer than the installed {installed}; upgrade to read "
+            f"it: pip install -U 'paee-hf>={'.'.join(map(str, _release(saved)))}'."
+        )
+
+
+def check_marker_tokens(tokenizer: Any, config: PaeeConfig, source: str | os.PathLike) -> None:
+    """Refuse a tokenizer that lacks the ``<e>``/``</e>`` tokens a ``marker_style="entity_tags"`` model was trained
+    with (e.g. the backbone's tokenizer copied in place of the checkpoint's)."""
+    if config.marker_style != "entity_tags":
+        return
+    ids = [tokenizer.convert_tokens_to_ids(tag) for tag in ("<e>", "</e>")]
+    if any(token_id is None or token_id == tokenizer.unk_token_id for token_id in ids):
+        raise ValueError(
+            f"{os.fspath(source)}: the tokenizer (tokenizer.json / tokenizer_config.json) has no <e> and </e> tokens, "
+            "which this model (marker_style='entity_tags') was trained with. Use the tokenizer files saved with the "
+            "model (save_pretrained writes them), not the backbone's."
+        )
 
 
 def _loading_error(name_or_path: str | os.PathLike, error: OSError) -> ValueError:

@@ -14,11 +14,12 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from transformers.utils import logging as transformers_logging
 
 from ..data import DocumentValidationError
+from ..data.files import check_writable
 from ..training.config import (
     CONFIGS_DIR,
     DATA_FORMATS,
@@ -32,9 +33,18 @@ _USER_ERRORS = (ValueError, DocumentValidationError, json.JSONDecodeError, FileN
                 NotADirectoryError, PermissionError)
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one ``paee: error: ...`` line with status 2, like every user error
+    (argparse's own print the usage first); the subcommand parsers are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.split(" ", 1)[1] + ": " if " " in self.prog else ""
+        self.exit(USER_ERROR_STATUS, f"paee: error: {command}{message}; see `{self.prog} --help`.\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every ``paee`` subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="paee", description="PAEE document-level relation extraction: train, evaluate, predict.",
         epilog=f"Packaged configs (use the name with --config): {', '.join(packaged_configs())}.",
     )
@@ -160,6 +170,7 @@ def _train(args: argparse.Namespace) -> None:
         output_dir=args.output_dir, epochs=args.epochs, batch_size=args.batch_size, max_steps=args.max_steps,
         seed=args.seed,
     ).with_settings(args.settings)
+    check_writable(Path(config.output_dir) / "model", "output_dir")
     result = train(config, resume=args.resume, overwrite=args.overwrite)
     if PartialState().is_main_process:
         _print_run_summary(result)
@@ -168,6 +179,8 @@ def _train(args: argparse.Namespace) -> None:
 def _evaluate(args: argparse.Namespace) -> None:
     from ..corpus.running import evaluate_model
 
+    if args.output:
+        check_writable(args.output, "--output")
     metrics = evaluate_model(args.model, args.data_file, data_format=args.data_format, train_files=args.train_files,
                              train_facts_file=args.train_facts, batch_size=args.batch_size,
                              options=decoding_options(args))
@@ -207,6 +220,7 @@ def _quickstart(args: argparse.Namespace) -> None:
         output_dir=args.output_dir, epochs=args.epochs)
     test_file = resolve_path(config.test_file)
     output_dir = Path(config.output_dir)
+    check_writable(output_dir / "model", "--output-dir")
     print(f"paee quickstart: training on the embedded corpus with {config.encoder} -> {output_dir}")
     # the test split is scored and predicted below by `evaluate` and `predict`, not a third time inside `train`
     result = train(dataclasses.replace(config, test_file=None), overwrite=args.overwrite)

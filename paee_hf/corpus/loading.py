@@ -7,7 +7,7 @@ from pathlib import Path
 
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
-from ..modeling_paee import PaeeForDocumentRelationExtraction
+from ..modeling_paee import PaeeForDocumentRelationExtraction, check_marker_tokens
 
 
 def load_trained_model(
@@ -30,5 +30,12 @@ def load_trained_model(
     # an existing directory loads from disk; anything else is tried as a Hub id
     name_or_path = os.fspath(directory) if directory.exists() else os.fspath(model)
     loaded = PaeeForDocumentRelationExtraction.from_pretrained(name_or_path)
-    tokenizer = AutoTokenizer.from_pretrained(name_or_path)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(name_or_path)
+    except (OSError, ValueError) as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValueError(f"{name_or_path}: the tokenizer saved with the model cannot be loaded ({first_line}); copy "
+                         "the tokenizer files (tokenizer.json, tokenizer_config.json) from the trained model's "
+                         "folder.") from None
+    check_marker_tokens(tokenizer, loaded.config, name_or_path)
     return loaded, tokenizer

@@ -35,6 +35,7 @@ from accelerate import Accelerator, PartialState
 from transformers.utils.logging import tqdm  # on or off with transformers' progress-bar switch
 
 from ..cli.html_view import write_predictions_html
+from ..data.files import check_writable, not_utf8_error
 from ..data.sources import read_documents
 from ..metrics import write_codalab_submission
 from ..prediction import STREAM_WINDOW_BATCHES, DecodingOptions, RelationPredictor, as_document
@@ -116,6 +117,8 @@ def predict_corpus(
     output = Path(output_file)
     work_dir = output.with_name(output.name + ".work")
     _check_output(output, work_dir, resume, overwrite)
+    if html_file is not None:
+        check_writable(html_file, "--html")
     model, tokenizer = load_trained_model(model_name_or_path)
     model.to(state.device).eval()
     manifest = _manifest(input_file, model_name_or_path, options, state.num_processes, output_format,
@@ -191,8 +194,12 @@ def _iter_input(path: str | os.PathLike, data_format: str) -> Iterator[dict]:
         return
     if not Path(path).is_file():
         raise ValueError(f"{os.fspath(path)}: no such file. Check the path.")
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as error:
+                raise not_utf8_error(f"{os.fspath(path)}, line {number}", raw, error) from None
             if not line.strip():
                 continue
             try:
@@ -226,6 +233,7 @@ def _check_output(output: Path, work_dir: Path, resume: bool, overwrite: bool) -
                          "--overwrite to start again.")
     if output.parent.exists() and not output.parent.is_dir():
         raise ValueError(f"{output}: {output.parent} is a file, not a directory; choose another output path.")
+    check_writable(output, "--output")
 
 
 def _manifest(

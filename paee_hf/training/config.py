@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..configuration_paee import PaeeConfig
+from ..data.files import read_text_file
 from ..data.hf_dataset import is_hub_source, parse_hub_source
 from ..data.sources import DATA_FORMATS
 
@@ -138,7 +139,7 @@ class TrainingConfig:
         if not resolved.is_file():
             raise ValueError(f"config file {os.fspath(path)} does not exist; packaged configs: {packaged_configs()}.")
         try:
-            values = json.loads(resolved.read_text(encoding="utf-8"))
+            values = json.loads(read_text_file(resolved))
         except json.JSONDecodeError as error:
             raise ValueError(
                 f"{os.fspath(path)}: not valid JSON at line {error.lineno}, column {error.colno} ({error.msg})."
