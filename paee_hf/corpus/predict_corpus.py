@@ -111,6 +111,9 @@ def predict_corpus(
     """
     if output_format not in OUTPUT_FORMATS:
         raise ValueError(f"--format {output_format!r} is not supported; use one of {OUTPUT_FORMATS}.")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        # checked before the work directory exists: a batch of 0 would "finish" having predicted nothing
+        raise ValueError(f"batch_size (--batch-size) must be a positive integer, got {batch_size!r}.")
     if options.return_all_scores and output_format != "jsonl":
         raise ValueError("return_all_scores lists every pair's scores and needs --format jsonl.")
     state = Accelerator()  # (not PartialState: only Accelerator follows ACCELERATE_USE_CPU=1 under torchrun)
