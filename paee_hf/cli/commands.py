@@ -26,11 +26,13 @@ from ..training.config import (
     TrainingConfig,
     packaged_configs,
 )
+from ..training.faults import TrainingFault
 
 USER_ERROR_STATUS = 2
-#: Bad input or paths: one line, status 2. Anything else is a bug and keeps its traceback.
+#: Bad input or paths, and training faults (NaN loss, full disk, output directory in use): one line, status 2.
+#: Anything else is a bug and keeps its traceback.
 _USER_ERRORS = (ValueError, DocumentValidationError, json.JSONDecodeError, FileNotFoundError, IsADirectoryError,
-                NotADirectoryError, PermissionError)
+                NotADirectoryError, PermissionError, TrainingFault)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -345,6 +347,8 @@ def _print_run_summary(result: Any) -> None:
         print(f"  test F1 {100 * result.test_metrics['f1']:.2f}  Ign F1 {100 * result.test_metrics['ign_f1']:.2f}")
     if result.test_submission is not None:
         print(f"  test predictions (CodaLab): {result.test_submission}")
+    if result.skipped_batches:
+        print(f"  {result.skipped_batches} batch(es) skipped for a NaN / infinite loss")
 
 
 if __name__ == "__main__":

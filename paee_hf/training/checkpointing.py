@@ -86,13 +86,25 @@ class CheckpointDirectory:
                              f"point {LATEST_POINTER} at one of {[path.name for path in self.completed()]}.")
         return directory
 
+    def resume_candidates(self) -> list[Path]:
+        """The checkpoints a resumed run tries in turn: the one ``latest`` names, then the older complete ones,
+        newest first (a newest checkpoint that cannot be loaded, e.g. a truncated file, falls back to these).
+
+        Raises:
+            ValueError: As [`latest`].
+        """
+        latest = self.latest()
+        if latest is None:
+            return []
+        newest_step = _step_of(latest)
+        return [latest, *(path for path in reversed(self.completed()) if _step_of(path) < newest_step)]
+
     def completed(self) -> list[Path]:
         """Complete checkpoints, oldest first."""
         if not self.root.is_dir():
             return []
-        found = [(int(match.group(1)), path) for path in self.root.iterdir()
-                 if path.is_dir() and (match := _STEP_DIR.match(path.name))]
-        return [path for _, path in sorted(found)]
+        found = [path for path in self.root.iterdir() if path.is_dir() and _STEP_DIR.match(path.name)]
+        return sorted(found, key=_step_of)
 
     def staging(self, step: int) -> Path:
         """The temporary directory a checkpoint of ``step`` is written into (emptied first)."""
@@ -113,3 +125,8 @@ class CheckpointDirectory:
             if old != final:
                 shutil.rmtree(old)
         return final
+
+
+def _step_of(checkpoint: Path) -> int:
+    """The step of a ``step_N`` directory."""
+    return int(_STEP_DIR.match(checkpoint.name).group(1))

@@ -27,20 +27,30 @@ only through ``_split_predictor``.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
 import os
+import pickle
 import shutil
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 from accelerate import Accelerator
 from accelerate.logging import get_logger
-from accelerate.utils import ProjectConfiguration, is_tensorboard_available, set_seed
+from accelerate.utils import (
+    DistributedType,
+    ProjectConfiguration,
+    broadcast_object_list,
+    gather_object,
+    is_tensorboard_available,
+    set_seed,
+)
+from safetensors import SafetensorError
 from torch.utils.data import DataLoader, Sampler
 from transformers import PreTrainedTokenizerBase, get_linear_schedule_with_warmup
 from transformers.utils.logging import tqdm  # on or off with transformers' progress-bar switch
@@ -61,12 +71,20 @@ from ..metrics import evaluate, train_facts_from_documents, write_codalab_submis
 from ..modeling_paee import PaeeForDocumentRelationExtraction
 from ..prediction import RelationPredictor
 from .checkpointing import (
+    LATEST_POINTER,
     CheckpointDirectory,
     recover_directory,
     replace_directory,
     write_text_atomic,
 )
 from .config import TrainingConfig, resolve_data_source, resolve_encoder, resolve_path
+from .faults import (
+    CheckpointWriteError,
+    NonFiniteLossError,
+    OutputDirectoryLock,
+    OutputDirectoryLockedError,
+    write_failure_reason,
+)
 
 logger = get_logger(__name__)
 
@@ -89,6 +107,7 @@ class TrainingProgress:
         evaluations: One entry per dev evaluation: ``{"step", "epoch", "metrics"}`` (scalar metrics).
         save_count: Checkpoints written (accelerate's ``project_configuration.iteration``).
         training_seconds: Wall-clock time of the training loop so far, over all resumed runs (for the model card).
+        skipped_batches: Micro-batches with a NaN / infinite loss skipped under ``skip_nonfinite_batches``.
     """
 
     global_step: int = 0
@@ -97,6 +116,7 @@ class TrainingProgress:
     evaluations: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     save_count: int = 0
     training_seconds: float = 0.0
+    skipped_batches: int = 0
 
     @classmethod
     def read(cls, path: Path) -> TrainingProgress:
@@ -119,6 +139,7 @@ class TrainingResult:
         dev_metrics: Every dev metric of the saved model (fractions, counts, ``per_relation``).
         test_metrics: Test metrics when the test documents carry labels.
         test_submission: The CodaLab ``result.zip`` of the test predictions.
+        skipped_batches: Micro-batches skipped for a NaN / infinite loss (``skip_nonfinite_batches``).
     """
 
     output_dir: Path
@@ -129,6 +150,7 @@ class TrainingResult:
     dev_metrics: dict[str, Any] | None
     test_metrics: dict[str, Any] | None
     test_submission: Path | None
+    skipped_batches: int
 
     def to_json(self) -> str:
         """JSON text with paths as strings."""
@@ -294,25 +316,30 @@ def train(
         The [`TrainingResult`].
 
     Raises:
-        ValueError: Invalid configuration or data, ``resume`` without a checkpoint, or a previous run in
+        ValueError: Invalid configuration or data, ``resume`` without a loadable checkpoint, or a previous run in
             ``output_dir`` without ``resume`` or ``overwrite``.
+        OutputDirectoryLockedError: Another run is using ``output_dir``.
+        NonFiniteLossError: A NaN / infinite loss without ``skip_nonfinite_batches`` (the newest checkpoint is the
+            last good state).
+        CheckpointWriteError: A checkpoint or the model could not be written (disk full, file-size limit).
     """
     output_dir = Path(config.output_dir)
     checkpoints = CheckpointDirectory(output_dir / CHECKPOINTS_DIR, keep=config.keep_checkpoints)
     accelerator = _create_accelerator(config, output_dir)
-    latest = _prepare_output_dir(accelerator, checkpoints, output_dir / MODEL_DIR, resume, overwrite)
+    with _output_dir_lock(accelerator, output_dir):
+        candidates = _prepare_output_dir(accelerator, checkpoints, output_dir / MODEL_DIR, resume, overwrite)
 
-    set_seed(config.seed)
-    data = load_run_data(config)
-    run = _build_run(config, accelerator, checkpoints, data)
-    progress = _restore_checkpoint(run, latest)
-    _start_tracking(run)
+        set_seed(config.seed)
+        data = load_run_data(config)
+        run = _build_run(config, accelerator, checkpoints, data)
+        progress = _restore_checkpoint(run, candidates)
+        _start_tracking(run)
 
-    _train_steps(run, progress, on_step_end)
-    if run.predict_dev is None:  # nothing selects a best model: the final weights are the model
-        _save_model(run, progress, dev_metrics=None)
-        progress.best_step = progress.global_step
-    result = _finish(run, progress)
+        _train_steps(run, progress, on_step_end)
+        if run.predict_dev is None:  # nothing selects a best model: the final weights are the model
+            _save_model(run, progress, dev_metrics=None)
+            progress.best_step = progress.global_step
+        result = _finish(run, progress)
     accelerator.end_training()
     return result
 
@@ -372,10 +399,34 @@ def _create_accelerator(config: TrainingConfig, output_dir: Path) -> Accelerator
     )
 
 
+@contextlib.contextmanager
+def _output_dir_lock(accelerator: Accelerator, output_dir: Path) -> Iterator[None]:
+    """Hold ``<output_dir>/.lock`` for the run (the main process takes it; every process refuses when it is held).
+
+    Raises:
+        OutputDirectoryLockedError: On every process, when another run holds the lock.
+    """
+    lock = OutputDirectoryLock(output_dir)
+    refusal = None
+    if accelerator.is_main_process:
+        try:
+            lock.acquire()
+        except OutputDirectoryLockedError as error:
+            refusal = str(error)
+    refusal = broadcast_object_list([refusal])[0]
+    if refusal is not None:
+        raise OutputDirectoryLockedError(refusal)
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def _prepare_output_dir(
     accelerator: Accelerator, checkpoints: CheckpointDirectory, model_dir: Path, resume: bool, overwrite: bool
-) -> Path | None:
-    """Find the checkpoint to resume from, or make sure a new run does not mix with an old one."""
+) -> list[Path]:
+    """The checkpoints to try on resume, newest first (none for a new run); make sure a new run does not mix with
+    an old one."""
     if accelerator.is_main_process:
         recover_directory(model_dir)
     accelerator.wait_for_everyone()
@@ -384,7 +435,7 @@ def _prepare_output_dir(
         if latest is None:
             raise ValueError(f"--resume: {checkpoints.root} holds no complete checkpoint; drop --resume to start a "
                              "new run.")
-        return latest
+        return checkpoints.resume_candidates()
     previous_run = latest is not None or bool(checkpoints.completed()) or model_dir.exists()
     if previous_run and not overwrite:
         raise ValueError(f"{model_dir.parent} already holds a run (model or checkpoints); pass --resume to continue "
@@ -393,7 +444,7 @@ def _prepare_output_dir(
         shutil.rmtree(checkpoints.root, ignore_errors=True)
         shutil.rmtree(model_dir, ignore_errors=True)
     accelerator.wait_for_everyone()
-    return None
+    return []
 
 
 def _build_run(
@@ -403,6 +454,9 @@ def _build_run(
     test (an invalid document fails here, before training), and set up the warm-up / linear-decay schedule."""
     if data.dev:
         _check_best_metric(config.best_metric, data.dev)
+    if config.skip_nonfinite_batches and accelerator.distributed_type == DistributedType.DEEPSPEED:
+        raise ValueError("skip_nonfinite_batches=true does not work under DeepSpeed, whose engine steps the optimizer "
+                         "inside backward; drop it (DeepSpeed's fp16 loss scaling skips overflowing steps itself).")
     model = build_model(config, data)
     tokenizer = model.tokenizer
     sampler, train_loader = _train_loader(config, model, tokenizer, data.train)
@@ -473,17 +527,51 @@ def _split_predictor(
     return predict
 
 
-def _restore_checkpoint(run: _Run, latest: Path | None) -> TrainingProgress:
-    """Load model, optimizer, scheduler and RNG states from ``latest`` and return its progress; a new run starts at
-    step 0."""
-    if latest is None:
+#: What loading a damaged checkpoint raises (truncated safetensors, torch or pickle files, bad progress.json).
+_UNLOADABLE = (OSError, ValueError, RuntimeError, EOFError, KeyError, TypeError, pickle.UnpicklingError,
+               SafetensorError)
+
+
+def _restore_checkpoint(run: _Run, candidates: Sequence[Path]) -> TrainingProgress:
+    """Load model, optimizer, scheduler and RNG states from the first loadable checkpoint of ``candidates`` (newest
+    first) and return its progress; a new run (no candidates) starts at step 0.
+
+    Raises:
+        ValueError: When none of ``candidates`` can be loaded.
+    """
+    if not candidates:
         return TrainingProgress()
-    run.accelerator.load_state(str(latest))
-    progress = TrainingProgress.read(latest / PROGRESS_FILE)
+    broken = []
+    for checkpoint in candidates:
+        progress, problem = _load_checkpoint(run.accelerator, checkpoint)
+        if progress is not None:
+            break
+        broken.append(f"{checkpoint.name} ({problem})")
+    else:
+        raise ValueError(f"--resume: no checkpoint in {run.checkpoints.root} can be loaded: {'; '.join(broken)}. "
+                         "Restore one from a backup, or start again with --overwrite instead of --resume.")
+    if broken:
+        logger.warning(f"--resume: cannot load {', '.join(broken)}; using the previous complete checkpoint "
+                       f"{checkpoint.name} instead")
     # the next save_state continues the numbering instead of colliding with existing checkpoints
     run.accelerator.project_configuration.iteration = progress.save_count
-    logger.info(f"resumed from {latest} at step {progress.global_step}")
+    logger.info(f"resumed from {checkpoint} at step {progress.global_step}")
     return progress
+
+
+def _load_checkpoint(accelerator: Accelerator, checkpoint: Path) -> tuple[TrainingProgress | None, str | None]:
+    """Load ``checkpoint`` into the prepared objects; returns its progress, or ``None`` and why when it cannot be
+    loaded on some process (then every process returns ``None``, and a later full load replaces whatever was
+    loaded in part)."""
+    progress = problem = None
+    try:
+        progress = TrainingProgress.read(checkpoint / PROGRESS_FILE)  # cheap, so first
+        accelerator.load_state(str(checkpoint))
+    except _UNLOADABLE as error:
+        problem = f"{type(error).__name__}: {(str(error).strip().splitlines() or [''])[0]}"
+    if _on_any_process(accelerator, problem is not None):
+        return None, problem or "it cannot be loaded on another process"
+    return progress, None
 
 
 def _start_tracking(run: _Run) -> None:
@@ -515,11 +603,15 @@ def _train_steps(
     for epoch in range(progress.global_step // run.steps_per_epoch, run.num_epochs):
         if progress.global_step >= run.total_steps:
             break
+        window_finite = True  # no NaN / infinite loss in the current accumulation window
         for batch in _epoch_batches(run, epoch, progress.global_step):
-            loss = _micro_batch(run, batch)
-            window_loss += torch.stack([loss.detach().float(), torch.ones((), device=loss.device)])
+            loss, finite = _micro_batch(run, progress, batch, window_finite)
+            window_finite = window_finite and finite
+            if finite:
+                window_loss += torch.stack([loss.detach().float(), torch.ones((), device=loss.device)])
             if not accelerator.sync_gradients:
                 continue  # accumulating: no optimizer step yet
+            window_finite = True
             progress.global_step += 1
             progress.training_seconds += time.monotonic() - clock
             clock = time.monotonic()
@@ -550,21 +642,69 @@ def _epoch_batches(run: _Run, epoch: int, global_step: int) -> Iterable[dict[str
     return run.accelerator.skip_first_batches(run.train_loader, done_in_epoch * run.config.grad_accumulation)
 
 
-def _micro_batch(run: _Run, batch: Mapping[str, Any]) -> torch.Tensor:
+def _micro_batch(
+    run: _Run, progress: TrainingProgress, batch: Mapping[str, Any], window_finite: bool
+) -> tuple[torch.Tensor, bool]:
     """Forward and backward one micro-batch; on the last micro-batch of an accumulation window also clip, step the
     optimizer and the schedule (``accelerator.accumulate`` makes the other ``step`` / ``zero_grad`` calls no-ops).
-    Returns the micro-batch loss."""
+
+    A NaN / infinite loss on any process stops the run before its backward pass ([`_on_nonfinite_loss`]) or, under
+    ``skip_nonfinite_batches``, drops the accumulation window: its backward passes still run (DDP expects one after
+    every forward) but at its end the gradients are zeroed without an optimizer or schedule step.
+    ``window_finite``: no earlier micro-batch of this window had a non-finite loss.
+
+    Returns:
+        The micro-batch loss and whether it was finite on every process.
+    """
     accelerator, model, optimizer = run.accelerator, run.model, run.optimizer
     with accelerator.accumulate(model):
         loss = model(**model_inputs(batch)).loss
+        finite = not _on_any_process(accelerator, not torch.isfinite(loss.detach()).all())
+        if not finite:
+            _on_nonfinite_loss(run, progress, batch, loss)
         accelerator.backward(loss)
-        if accelerator.sync_gradients and run.config.max_grad_norm is not None:
-            accelerator.clip_grad_norm_(model.parameters(), run.config.max_grad_norm)
-        optimizer.step()
-        if accelerator.sync_gradients and not accelerator.optimizer_step_was_skipped:
-            run.scheduler.step()
+        if accelerator.sync_gradients and window_finite and finite:
+            if run.config.max_grad_norm is not None:
+                accelerator.clip_grad_norm_(model.parameters(), run.config.max_grad_norm)
+            optimizer.step()
+            if not accelerator.optimizer_step_was_skipped:
+                run.scheduler.step()
         optimizer.zero_grad()
-    return loss
+    return loss, finite
+
+
+def _on_nonfinite_loss(run: _Run, progress: TrainingProgress, batch: Mapping[str, Any], loss: torch.Tensor) -> None:
+    """A micro-batch had a NaN / infinite loss on some process (every process calls this): count and log it under
+    ``skip_nonfinite_batches``, else stop.
+
+    Raises:
+        NonFiniteLossError: Without ``skip_nonfinite_batches``, naming the step and the documents of the batch on
+            every process whose loss was not finite.
+    """
+    local_finite = bool(torch.isfinite(loss.detach()).all())
+    titles = gather_object([] if local_finite else list(batch["titles"]))
+    step = progress.global_step + 1
+    value = "not finite" if local_finite else f"{loss.item()}"
+    if run.config.skip_nonfinite_batches:
+        progress.skipped_batches += 1
+        logger.warning(f"step {step}: the training loss is {value} on the documents {titles}; skipping the batch "
+                       f"and this optimizer step ({progress.skipped_batches} batch(es) skipped so far)")
+        return
+    latest = run.checkpoints.latest()
+    restart = (f"continue from the last good checkpoint, {latest}, with --resume" if latest
+               else "start again with --overwrite (no checkpoint was written yet)")
+    raise NonFiniteLossError(
+        f"step {step}: the training loss is {value} on the batch of documents {titles}; the run stopped before that "
+        "batch changed the weights. Fix the cause (check those documents, lower the learning rate, or use "
+        f"mixed_precision bf16 or no instead of fp16), then {restart}; or set skip_nonfinite_batches=true to skip "
+        "such batches."
+    )
+
+
+def _on_any_process(accelerator: Accelerator, flag: bool) -> bool:
+    """Whether ``flag`` is true on any process (a collective: every process must call it)."""
+    count = accelerator.reduce(torch.tensor([float(flag)], device=accelerator.device), reduction="sum")
+    return bool(count.item() > 0)
 
 
 def _log_train_loss(run: _Run, window_loss: torch.Tensor, epoch: int, step: int, bar: tqdm) -> None:
@@ -612,13 +752,19 @@ def _save_model(run: _Run, progress: TrainingProgress, dev_metrics: Mapping[str,
     accelerator.wait_for_everyone()
     unwrapped = accelerator.unwrap_model(run.model)
     state_dict = accelerator.get_state_dict(run.model)  # collective under FSDP / DeepSpeed: every process calls it
-    if accelerator.is_main_process:
-        card = card_from_training(run.config.to_dict(), unwrapped.config, global_step=progress.global_step,
-                                  best_step=progress.global_step, dev_metrics=dev_metrics,
-                                  training_seconds=progress.training_seconds, hardware=run.hardware)
-        unwrapped.save_pretrained(staging, state_dict=state_dict, save_function=accelerator.save, model_card=card)
-        run.tokenizer.save_pretrained(staging)
-        replace_directory(staging, model_dir)
+
+    def write() -> None:
+        if accelerator.is_main_process:
+            card = card_from_training(run.config.to_dict(), unwrapped.config, global_step=progress.global_step,
+                                      best_step=progress.global_step, dev_metrics=dev_metrics,
+                                      training_seconds=progress.training_seconds, hardware=run.hardware)
+            unwrapped.save_pretrained(staging, state_dict=state_dict, save_function=accelerator.save, model_card=card)
+            run.tokenizer.save_pretrained(staging)
+            replace_directory(staging, model_dir)
+
+    _write_or_fail(accelerator, write, f"the model of step {progress.global_step}", model_dir, staging,
+                   f"{model_dir} still holds the previous model (if any). Free space (or raise the file-size limit) "
+                   "and restart with --resume.")
     accelerator.wait_for_everyone()
 
 
@@ -629,14 +775,50 @@ def _save_checkpoint(run: _Run, progress: TrainingProgress) -> None:
     if accelerator.is_main_process:
         checkpoints.staging(step)
     accelerator.wait_for_everyone()
+    previous = checkpoints.latest()
     progress.save_count += 1
-    accelerator.save_state(str(staging))
-    if accelerator.is_main_process:
-        write_text_atomic(staging / PROGRESS_FILE, progress.to_json())
+
+    def write_state() -> None:
+        accelerator.save_state(str(staging))
+        if accelerator.is_main_process:
+            write_text_atomic(staging / PROGRESS_FILE, progress.to_json())
+
+    def commit() -> None:
+        if accelerator.is_main_process:
+            checkpoints.commit(step)
+
+    kept = (f"{checkpoints.root / LATEST_POINTER} still names {previous.name}" if previous
+            else "no checkpoint is complete yet")
+    advice = (f"Nothing half-written was published: {kept}. Free space (or raise the file-size limit) and restart "
+              "with --resume.")
+    _write_or_fail(accelerator, write_state, f"checkpoint step_{step}", checkpoints.root, staging, advice)
+    _write_or_fail(accelerator, commit, f"checkpoint step_{step}", checkpoints.root, staging, advice)
     accelerator.wait_for_everyone()
-    if accelerator.is_main_process:
-        checkpoints.commit(step)
-    accelerator.wait_for_everyone()
+
+
+def _write_or_fail(
+    accelerator: Accelerator, write: Callable[[], None], what: str, directory: Path, staging: Path, advice: str
+) -> None:
+    """Run ``write`` on every process; when it fails on any process for want of space (full disk, quota, file-size
+    limit: [`write_failure_reason`]), delete ``staging`` (the unpublished copy) and raise on every process. Other
+    errors propagate unchanged.
+
+    Raises:
+        CheckpointWriteError: ``"<reason> while writing <what> into <directory>. <advice>"``.
+    """
+    reason = failure = None
+    try:
+        write()
+    except Exception as error:  # judged by write_failure_reason; anything else is re-raised
+        reason = write_failure_reason(error, directory)
+        if reason is None:
+            raise
+        failure = error
+    if _on_any_process(accelerator, reason is not None):
+        if accelerator.is_main_process:
+            shutil.rmtree(staging, ignore_errors=True)  # give the space back; it was never named complete
+        cause = reason or "another process could not write"
+        raise CheckpointWriteError(f"{cause} while writing {what} into {directory}. {advice}") from failure
 
 
 def _finish(run: _Run, progress: TrainingProgress) -> TrainingResult:
@@ -658,7 +840,7 @@ def _finish(run: _Run, progress: TrainingProgress) -> TrainingResult:
             accelerator.log({f"test/{key}": value for key, value in _scalars(test_metrics).items()},
                             step=progress.global_step)
     result = TrainingResult(output_dir, model_dir, progress.global_step, progress.best_step, progress.best_metric,
-                            dev_metrics, test_metrics, submission)
+                            dev_metrics, test_metrics, submission, progress.skipped_batches)
     if accelerator.is_main_process:
         card = card_from_training(run.config.to_dict(), PaeeConfig.from_pretrained(model_dir),
                                   global_step=progress.global_step, best_step=progress.best_step,
