@@ -3,9 +3,10 @@
 
     python benchmarks/end_to_end.py --backbone bert-base --documents 32 --batch-size 1 --batch-size 4
 
-Both variants see the same documents in the same length-bucketed batches (``model.predict`` buckets by length; the
+The variants see the same documents in the same length-bucketed batches (``model.predict`` buckets by length; the
 backbone gets its batches sorted the same way), timed in interleaved rounds with one thread (CPU time, see
-``benchmarks/timing.py``). ``model.predict`` is also split into its stages (featurize, collate, forward, decode) to
+``benchmarks/timing.py``). A third variant, the backbone on PAEE's own token ids (entity markers included), separates
+what the markers' extra tokens cost from what the PAEE heads cost. ``model.predict`` is also split into its stages (featurize, collate, forward, decode) to
 show where time outside the forward pass goes. The untrained PAEE is calibrated to decode a trained model's number of
 facts (``--facts-per-document``, default 35: Re-DocRED's gold rate), since decoding costs per fact. Writes
 ``benchmarks/results/end_to_end-<backbone>-cpu-float32.json``.
@@ -41,6 +42,17 @@ def backbone_step(backbone, tokenizer, texts: list[str], batch_size: int):
                 encoded = tokenizer(texts[start : start + batch_size], padding=True, truncation=True,
                                     max_length=512, return_tensors="pt")
                 backbone(**encoded)
+    return step
+
+
+def marked_backbone_step(backbone, predictor, features: list[dict], batch_size: int):
+    """The backbone alone on PAEE's own token ids (entity markers included), batched as ``model.predict`` does:
+    separates the cost of the markers' extra tokens from that of the PAEE heads."""
+    def step() -> None:
+        with torch.inference_mode():
+            for chunk in _length_buckets(features, batch_size):
+                batch = predictor.collator([features[index] for index in chunk])
+                backbone(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
     return step
 
 
@@ -90,12 +102,14 @@ def main() -> None:
     features = predictor.featurize(documents)
     order = [index for chunk in _length_buckets(features, len(features)) for index in chunk]
     texts = [" ".join(word for sentence in documents[index]["sents"] for word in sentence) for index in order]
+    plain_tokens = sum(len(ids) for ids in tokenizer(texts)["input_ids"])
     results = {"environment": describe_environment("cpu"), "command": " ".join(sys.argv), "documents": len(documents),
-               "tokens": sum(len(feature["input_ids"]) for feature in features),
+               "tokens": sum(len(feature["input_ids"]) for feature in features), "tokens_without_markers": plain_tokens,
                "facts_per_document": facts_per_document, "batch_sizes": {}}
     for batch_size in batch_sizes:
         steps = {
             "backbone": backbone_step(backbone, tokenizer, texts, batch_size),
+            "backbone_on_marked_ids": marked_backbone_step(backbone, predictor, features, batch_size),
             "paee_predict": lambda batch_size=batch_size: model.predict(documents, batch_size=batch_size),
         }
         times = interleaved_times(steps, repeats=args.repeats)
@@ -104,9 +118,11 @@ def main() -> None:
         facts = sum(map(len, model.predict(documents, batch_size=batch_size)))
         results["batch_sizes"][batch_size] = {"times": summary, "stages_cpu_s": stages, "facts_decoded": facts}
         ratio = summary["cpu"]["paee_predict"]["ratio"]
+        marked = summary["cpu"]["backbone_on_marked_ids"]["ratio"]
         total = sum(stages.values())
         print(f"batch {batch_size}: model.predict / backbone (tokenize + forward) = {ratio['median']:.3f}x "
-              f"[{ratio['min']:.3f}-{ratio['max']:.3f}] CPU time; stages: "
+              f"[{ratio['min']:.3f}-{ratio['max']:.3f}] CPU time (backbone on PAEE's marked ids: "
+              f"{marked['median']:.3f}x); stages: "
               + ", ".join(f"{stage} {100 * seconds / total:.1f}%" for stage, seconds in stages.items())
               + f"; {facts} facts decoded")
     output = REPO_ROOT / "benchmarks" / "results" / f"end_to_end-{args.backbone}-cpu-float32.json"
