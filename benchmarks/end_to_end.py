@@ -8,8 +8,8 @@ backbone gets its batches sorted the same way), timed in interleaved rounds with
 ``benchmarks/timing.py``). A third variant, the backbone on PAEE's own token ids (entity markers included), separates
 what the markers' extra tokens cost from what the PAEE heads cost. ``model.predict`` is also split into its stages
 (featurize, collate, forward, decode) to show where time outside the forward pass goes. The untrained PAEE is
-calibrated to decode a trained model's number of facts (``--facts-per-document``, default 35: Re-DocRED's gold rate), since decoding costs per fact. Writes
-``benchmarks/results/end_to_end-<backbone>-cpu-float32.json``.
+calibrated to decode a trained model's number of facts (``--facts-per-document``, default 35: Re-DocRED's gold
+rate), since decoding costs per fact. Writes ``benchmarks/results/end_to_end-<backbone>-cpu-float32.json``.
 """
 
 from __future__ import annotations
