@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import test_training as fixtures
+from tiny_models import scaled_timeout
 from tqdm.std import tqdm as std_tqdm
 from transformers.utils import logging as transformers_logging
 
@@ -202,7 +203,8 @@ def test_training_script_is_paee_train_and_exits_2_without_traceback(tmp_path):
     """``training/train.py`` (what ``accelerate launch`` runs) is ``paee train``; a real process gets status 2."""
     completed = subprocess.run([sys.executable, str(Path(__file__).resolve().parents[1] / "training" / "train.py"),
                                 "--config", str(tmp_path / "absent.json")],
-                               env=fixtures.subprocess_env(), capture_output=True, text=True, timeout=300)
+                               env=fixtures.subprocess_env(), capture_output=True, text=True,
+                               timeout=scaled_timeout(300))
     assert completed.returncode == 2
     assert "Traceback" not in completed.stderr
     assert completed.stderr.strip().splitlines()[-1].startswith("paee: error: --config")

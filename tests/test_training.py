@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import load_file
-from tiny_models import minilm_path, tiny_bert_config, tiny_bert_tokenizer
+from tiny_models import minilm_path, scaled_timeout, tiny_bert_config, tiny_bert_tokenizer
 from transformers import BertModel
 
 from paee_hf import PaeeForDocumentRelationExtraction
@@ -487,7 +487,7 @@ _RUNNER = textwrap.dedent("""
 
 def _run(script: Path, config_path: Path, mode: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(script), str(config_path), mode], env=subprocess_env(),
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=scaled_timeout(300))
 
 
 @pytest.fixture(scope="module")
