@@ -132,6 +132,7 @@ def run_and_kill(command, shard, delay=None, after_lines=None):
     return shard_lines(shard)
 
 
+@pytest.mark.timeout(scaled_timeout(1800))  # ~1 minute idle; over 10 minutes beside a CPU-bound job on 2 cores
 def test_sigkill_at_random_points_then_resume_gives_the_uninterrupted_output(model_dir, tmp_path):
     """Kill `paee predict` at random points (while loading, while writing, while merging), resume until it finishes;
     the output equals an uninterrupted run's byte for byte. PAEE_KILL_POINTS=20 makes a dedicated run.
