@@ -5,6 +5,7 @@ No timing assertions: only structure, bookkeeping and hand-computed statistics.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import json
 import random
@@ -178,3 +179,48 @@ def test_stage_breakdown_covers_the_forward_and_restores_the_model():
     assert sum(stage["seconds"] for stage in breakdown["stages"].values()) == pytest.approx(breakdown["total_s"])
     assert modeling_module.encode_document is original
     assert "forward" not in vars(model.classifier) and "_classify" not in vars(model)
+
+
+def test_stage_breakdown_attributes_each_stage_its_own_time(monkeypatch):
+    """On a virtual clock that only moves when a stage's function runs (each costs a known number of ticks per
+    call) or when the pass itself spends time outside the stages, every stage gets exactly its ticks, the nested
+    stage is taken out of its outer one, and "other" is exactly the time outside the stages. (The sum of the shares
+    is 1 by construction; these checks are not.)"""
+    model = build_model("tiny", "paee")
+    batches = build_workload(WorkloadSpec("w", "synthetic", 2, 2), 0).batches
+    now, calls = [0.0], {}
+
+    def costing(key, function, ticks):
+        def spend(*args, **kwargs):
+            calls[key] = calls.get(key, 0) + 1
+            now[0] += ticks
+            return function(*args, **kwargs)
+        return spend
+
+    costs = {"encode_document": 1000.0, "localized_context": 100.0, "pool_entities": 10.0}
+    for name, ticks in costs.items():
+        monkeypatch.setattr(modeling_module, name, costing(name, getattr(modeling_module, name), ticks))
+    monkeypatch.setattr(type(model), "_classify", costing("_classify", type(model)._classify, 1.0))
+    pair_aware_type = type(model.pair_aware)
+    monkeypatch.setattr(pair_aware_type, "forward", costing("pair_aware", pair_aware_type.forward, 0.1))
+    rows = importlib.import_module("paee_hf.document_encoder")
+    monkeypatch.setattr(rows, "_row_probabilities", costing("rows", rows._row_probabilities, 0.01))
+    run = inference_pass(model, batches)
+
+    def pass_with_glue():
+        now[0] += 0.001  # time spent outside every stage
+        run()
+
+    breakdown = stage_breakdown(model, pass_with_glue, lambda: None, clock=lambda: now[0])
+    assert calls["encode_document"] == calls["_classify"] == len(batches)
+    stages = {name: stage["seconds"] for name, stage in breakdown["stages"].items()}
+    assert stages["backbone (windows, sdpa or eager)"] == pytest.approx(1000.0 * calls["encode_document"])
+    assert stages["localized context (eq. 3)"] == pytest.approx(100.0 * calls["localized_context"])
+    assert stages["entity pooling (eq. 2)"] == pytest.approx(10.0 * calls["pool_entities"])
+    assert stages["classifier (eq. 8)"] == pytest.approx(1.0 * calls["_classify"])
+    assert stages["PAR: canvas, TNet, PPP (eq. 4-5)"] == pytest.approx(0.1 * calls["pair_aware"])
+    assert stages.get("last-layer attention rows (recomputed)", 0.0) == pytest.approx(0.01 * calls.get("rows", 0))
+    assert stages["other (glue code)"] == pytest.approx(0.001)
+    expected_total = sum(costs[name] * calls[name] for name in costs) + calls["_classify"] + 0.1 * calls[
+        "pair_aware"] + 0.01 * calls.get("rows", 0) + 0.001
+    assert breakdown["total_s"] == pytest.approx(expected_total)

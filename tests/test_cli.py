@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import test_training as fixtures
+from tiny_models import scaled_timeout
 from tqdm.std import tqdm as std_tqdm
 from transformers.utils import logging as transformers_logging
 
@@ -30,11 +31,12 @@ def trained(tmp_path_factory):
     """``paee train`` on the tiny corpus with command-line overrides; returns (root, config file, output dir)."""
     root = tmp_path_factory.mktemp("cli")
     config_path = root / "config.json"
-    config_path.write_text(json.dumps(fixtures.tiny_config_dict(root, epochs=5, seed=1)))
+    config_path.write_text(json.dumps(fixtures.tiny_config_dict(root, **{**fixtures.LEARNING, "epochs": 5},
+                                                                seed=1)))
     output_dir = root / "trained"
-    status = cli.main(["train", "--config", str(config_path), "--output-dir", str(output_dir), "--epochs", "2",
-                       "--batch-size", "3", "--max-steps", "6", "--seed", "7", "--set", "use_eer=false",
-                       "--set", "lr_head=5e-4"])
+    status = cli.main(["train", "--config", str(config_path), "--output-dir", str(output_dir), "--epochs", "6",
+                       "--batch-size", "3", "--max-steps", "20", "--seed", "7", "--set", "use_eer=false",
+                       "--set", "lr_head=1e-2"])
     assert status == 0
     return root, config_path, output_dir
 
@@ -68,11 +70,14 @@ def test_help_documents_every_option(capsys, command, options):
 def test_overrides_reach_the_run_and_the_model(trained):
     root, _, output_dir = trained
     saved = json.loads((output_dir / "training_config.json").read_text())
-    assert (saved["epochs"], saved["batch_size"], saved["max_steps"], saved["seed"]) == (2, 3, 6, 7)
-    assert saved["model"]["use_eer"] is False and saved["lr_head"] == 5e-4
+    assert (saved["epochs"], saved["batch_size"], saved["max_steps"], saved["seed"]) == (6, 3, 20, 7)
+    assert saved["model"]["use_eer"] is False and saved["lr_head"] == 1e-2
+    assert saved["lr_encoder"] == fixtures.LEARNING["lr_encoder"]  # from the config file
     model = PaeeForDocumentRelationExtraction.from_pretrained(output_dir / "model")
     assert model.config.use_eer is False and not hasattr(model, "entity_enhanced")
-    assert json.loads((output_dir / "results.json").read_text())["global_step"] == 6
+    results = json.loads((output_dir / "results.json").read_text())
+    assert results["global_step"] == 20
+    assert results["dev_metrics"]["f1"] > fixtures.F1_FLOOR and results["dev_metrics"]["num_predictions"] > 0
 
 
 def test_evaluate_prints_and_writes_every_metric(trained, capsys):
@@ -91,6 +96,11 @@ def test_evaluate_prints_and_writes_every_metric(trained, capsys):
             shown = str(value) if key.startswith("num_") else f"{100 * value:.2f}"
             assert f"{key}" in printed and shown in printed, key
     assert written["num_gold"] == 12 and "relation" in printed
+    assert written["num_predictions"] > 0 and written["f1"] > fixtures.F1_FLOOR
+    assert written == json.loads((output_dir / "results.json").read_text())["dev_metrics"]
+    assert set(written["per_relation"]) == {"P19", "P17", "P108"}
+    for relation, values in written["per_relation"].items():
+        assert values["correct"] > 0 and relation in printed, relation
 
 
 @pytest.mark.parametrize("output_format", ["jsonl", "docred", "codalab"])
@@ -103,12 +113,15 @@ def test_predict_writes_each_format(trained, capsys, output_format):
     assert status == 0
     count = int(capsys.readouterr().out.split()[0])
     documents = json.loads((root / "test.json").read_text())
+    assert count == 4 * len(documents)  # the learnt model states each document's four facts
     if output_format == "jsonl":
         lines = [json.loads(line) for line in output.read_text().splitlines()]
         assert [line["title"] for line in lines] == [document["title"] for document in documents]
         assert sum(len(line["relations"]) for line in lines) == count
         for relation in (relation for line in lines for relation in line["relations"]):
-            assert set(relation) == {"h_idx", "t_idx", "r", "relation", "head", "tail"}
+            # the documented record (README, `paee predict`); "score" went unchecked while nothing was predicted
+            assert set(relation) == {"h_idx", "t_idx", "r", "relation", "score", "head", "tail"}
+            assert 0.5 <= relation["score"] <= 1.0
     elif output_format == "docred":
         labelled = json.loads(output.read_text())
         assert [document["sents"] for document in labelled] == [document["sents"] for document in documents]
@@ -125,6 +138,7 @@ def test_predict_html_page_shows_every_document_and_fact(trained, capsys):
     assert status == 0 and str(page) in capsys.readouterr().out
     html = page.read_text()
     lines = [json.loads(line) for line in (root / "predictions" / "view.jsonl").read_text().splitlines()]
+    assert sum(len(line["relations"]) for line in lines) > 0
     for line in lines:
         assert line["title"] in html
         for relation in line["relations"]:
@@ -189,7 +203,8 @@ def test_training_script_is_paee_train_and_exits_2_without_traceback(tmp_path):
     """``training/train.py`` (what ``accelerate launch`` runs) is ``paee train``; a real process gets status 2."""
     completed = subprocess.run([sys.executable, str(Path(__file__).resolve().parents[1] / "training" / "train.py"),
                                 "--config", str(tmp_path / "absent.json")],
-                               env=fixtures.subprocess_env(), capture_output=True, text=True, timeout=300)
+                               env=fixtures.subprocess_env(), capture_output=True, text=True,
+                               timeout=scaled_timeout(300))
     assert completed.returncode == 2
     assert "Traceback" not in completed.stderr
     assert completed.stderr.strip().splitlines()[-1].startswith("paee: error: --config")

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 import torch
-from tiny_models import minilm_path, tiny_bert_config, tiny_roberta_config
+from tiny_models import minilm_path, scaled_timeout, tiny_bert_config, tiny_roberta_config
 from transformers import (
     AutoModel,
     BertConfig,
@@ -319,7 +319,8 @@ def test_enabling_is_idempotent_and_not_saved(tmp_path):
         f"model = AutoModel.from_pretrained({str(tmp_path)!r}); "
         "assert 'paee_hf' not in sys.modules; print(model.config._attn_implementation)"
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=scaled_timeout(300))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "sdpa"
 

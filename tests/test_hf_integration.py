@@ -14,6 +14,7 @@ import torch
 from model_batches import VOCAB_SIZE, make_batch, tiny_paee_config
 from tiny_models import (
     minilm_path,
+    scaled_timeout,
     tiny_bert_config,
     tiny_bert_tokenizer,
     tiny_roberta_config,
@@ -93,7 +94,8 @@ def test_remote_code_loads_where_the_package_is_not_importable(saved_checkpoint,
     )
     env = {**os.environ, "HF_HOME": str(tmp_path / "hf_home"), "HF_HUB_OFFLINE": "1"}
     env.pop("PYTHONPATH", None)
-    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
+                            timeout=scaled_timeout(300))
     assert result.returncode == 0, result.stderr[-3000:]
     assert torch.equal(torch.load(tmp_path / "logits.pt"), logits)
 

@@ -20,7 +20,7 @@ import transformers.utils.hub
 from hub_server import HubServer, _HubRequestHandler
 from huggingface_hub import HfApi, ModelCard
 from test_cli import user_error
-from tiny_models import tiny_bert_config, tiny_bert_tokenizer
+from tiny_models import scaled_timeout, tiny_bert_config, tiny_bert_tokenizer
 from transformers import BertModel
 
 from paee_hf import CHECKPOINT_CODE_FILES, PaeeForDocumentRelationExtraction
@@ -145,7 +145,7 @@ def test_a_clean_process_loads_the_pushed_repo_and_predicts_the_same(model, hub,
     env = {**os.environ, "HF_ENDPOINT": hub.endpoint, "HF_HOME": str(tmp_path / "hf_home"), "HF_HUB_OFFLINE": "0"}
     env.pop("PYTHONPATH", None)
     result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
-                            stdin=subprocess.DEVNULL, timeout=300)
+                            stdin=subprocess.DEVNULL, timeout=scaled_timeout(300))
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Do you wish to run the custom code" not in result.stdout  # trust_remote_code=True is enough
     remote = json.loads(result.stdout.strip().splitlines()[-1])

@@ -18,7 +18,7 @@ import pytest
 import torch
 from huggingface_hub import ModelCard
 from model_batches import tiny_paee_config
-from tiny_models import tiny_bert_config, tiny_bert_tokenizer
+from tiny_models import scaled_timeout, tiny_bert_config, tiny_bert_tokenizer
 from transformers import BertModel
 
 from paee_hf import PaeeForDocumentRelationExtraction
@@ -283,7 +283,7 @@ def test_the_cards_snippet_without_paee_hf_runs_the_checkpoints_code(saved_check
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf_home"), "OMP_NUM_THREADS": "1"}
     env.pop("PYTHONPATH", None)
     result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
-                            stdin=subprocess.DEVNULL, timeout=300)
+                            stdin=subprocess.DEVNULL, timeout=scaled_timeout(300))
     assert result.returncode == 0, result.stderr[-3000:]
     printed = result.stdout.strip().splitlines()
     assert printed[0].startswith("[") and printed[-1] == "1"  # the pipeline's facts, then one list per document

@@ -13,6 +13,7 @@ import zipfile
 
 import pytest
 from prediction_fixtures import RAW_DOCUMENT, TEXT
+from tiny_models import scaled_timeout
 
 from paee_hf.corpus.predict_corpus import predict_corpus
 from paee_hf.prediction import DecodingOptions
@@ -104,51 +105,70 @@ def test_resume_refuses_a_run_made_for_other_settings(model_dir, tmp_path):
         predict_corpus(model_dir, source, tmp_path / "out.jsonl", resume=True)
 
 
-def run_and_kill(command, shard, delay, after_progress):
-    """Start ``command``; SIGKILL it ``delay`` seconds after its start, or after its first written window; returns
-    the lines its work file held when it died (``None``: it had none)."""
+def shard_lines(shard) -> int | None:
+    """Lines the work file holds now (``None``: no work file yet)."""
+    return shard.read_bytes().count(b"\n") if shard.exists() else None
+
+
+def run_and_kill(command, shard, delay=None, after_lines=None):
+    """Start ``command``; SIGKILL it once its work file holds ``after_lines`` lines (a point fixed by progress,
+    whatever the machine's speed or load), or else ``delay`` seconds after its start (anywhere: loading, writing,
+    merging); returns the lines its work file held when it died (``None``: it had none)."""
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                env={**os.environ, "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"})
-    if after_progress:
-        while process.poll() is None and not (shard.exists() and shard.stat().st_size):
-            time.sleep(0.01)
     try:
-        process.wait(timeout=delay)
+        if after_lines is not None:
+            deadline = time.monotonic() + scaled_timeout(600)  # a hang backstop only
+            while process.poll() is None and (shard_lines(shard) or 0) < after_lines:
+                assert time.monotonic() < deadline, f"no {after_lines} lines in {shard} after {scaled_timeout(600)} s"
+                time.sleep(0.005)
+        else:
+            process.wait(timeout=delay)
     except subprocess.TimeoutExpired:
+        pass
+    if process.poll() is None:
         process.send_signal(signal.SIGKILL)
-        process.wait()
-    return len(shard.read_bytes().splitlines()) if shard.exists() else None
+    process.wait()
+    return shard_lines(shard)
 
 
+@pytest.mark.timeout(scaled_timeout(1800))  # ~1 minute idle; over 10 minutes beside a CPU-bound job on 2 cores
 def test_sigkill_at_random_points_then_resume_gives_the_uninterrupted_output(model_dir, tmp_path):
-    """Kill `paee predict` at random moments (while loading, while writing, while merging), resume until it finishes;
-    the output equals an uninterrupted run's byte for byte. PAEE_KILL_POINTS=20 makes a dedicated run."""
+    """Kill `paee predict` at random points (while loading, while writing, while merging), resume until it finishes;
+    the output equals an uninterrupted run's byte for byte. PAEE_KILL_POINTS=20 makes a dedicated run.
+
+    Even points are kills after a random number of written documents (fixed by progress, so a mid-run resume is
+    exercised on a fast or a loaded machine alike); odd points are kills at a random share of the uninterrupted
+    run's wall time, which only varies *where* they land: the output must be equal wherever that is."""
     count = 640
     source = write_jsonl(tmp_path / "in.jsonl", corpus(count))
     command = [sys.executable, "-m", "paee_hf", "predict", "--model", str(model_dir), "--input", str(source),
                "--batch-size", "2", "--threshold", "0.3"]
     reference = tmp_path / "reference.jsonl"
     started = time.monotonic()
-    subprocess.run([*command, "--output", str(reference)], check=True, capture_output=True, timeout=600,
-                   env={**os.environ, "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"})
+    subprocess.run([*command, "--output", str(reference)], check=True, capture_output=True,
+                   timeout=scaled_timeout(600), env={**os.environ, "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"})
     full_run = time.monotonic() - started
     generator = random.Random(int(os.environ.get("PAEE_KILL_SEED", "0")))
     lines_at_kills = []
     for point in range(KILL_POINTS):
         output = tmp_path / f"killed-{point}.jsonl"
         shard = output.with_name(output.name + ".work") / "rank-0-of-1.jsonl"
-        # even points: killed shortly after the first window is written; odd points: anywhere in the run
-        after_progress = point % 2 == 0
-        delay = generator.uniform(0.0, 0.3 if after_progress else 1.0) * full_run
-        lines_at_kills.append(run_and_kill([*command, "--output", str(output)], shard, delay, after_progress))
+        if point % 2 == 0:
+            lines_at_kills.append(run_and_kill([*command, "--output", str(output)], shard,
+                                               after_lines=generator.randint(1, count // 4)))
+        else:
+            lines_at_kills.append(run_and_kill([*command, "--output", str(output)], shard,
+                                               delay=generator.uniform(0.0, 1.0) * full_run))
         for _ in range(2):  # the resumed runs are killed too, while they still can be
             if output.exists():
                 break
             run_and_kill([*command, "--output", str(output), "--resume"], shard,
-                         generator.uniform(0.0, 0.5) * full_run, after_progress=False)
+                         delay=generator.uniform(0.0, 0.5) * full_run)
         if not output.exists():
             subprocess.run([*command, "--output", str(output), "--resume"], check=True, capture_output=True,
-                           timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"})
+                           timeout=scaled_timeout(600),
+                           env={**os.environ, "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"})
         assert output.read_bytes() == reference.read_bytes(), f"kill point {point}"
     # a kill landed while documents were being written, so a real mid-run resume was exercised
     assert any(lines and lines < count for lines in lines_at_kills), lines_at_kills

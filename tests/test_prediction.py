@@ -12,6 +12,7 @@ import textwrap
 import pytest
 import torch
 from prediction_fixtures import RAW_DOCUMENT, TEXT
+from tiny_models import scaled_timeout
 from transformers import pipeline
 
 from paee_hf import (
@@ -148,7 +149,8 @@ def test_remote_pipeline_without_the_package(model, model_dir, tmp_path):
     )
     env = {**os.environ, "HF_HOME": str(tmp_path / "hf_home"), "HF_HUB_OFFLINE": "1"}
     env.pop("PYTHONPATH", None)
-    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
+                            timeout=scaled_timeout(300))
     assert result.returncode == 0, result.stderr[-3000:]
     remote = json.loads(result.stdout.strip().splitlines()[-1])
     assert [(f["h_idx"], f["t_idx"], f["r"]) for f in remote] == [(f["h_idx"], f["t_idx"], f["r"]) for f in expected]

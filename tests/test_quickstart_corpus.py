@@ -12,6 +12,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from tiny_models import scaled_timeout
 
 from paee_hf.data.documents import DocumentList
 from paee_hf.quickstart import (
@@ -209,7 +210,7 @@ def test_the_generator_rewrites_the_shipped_files_byte_for_byte(tmp_path):
     environment = dict(os.environ, PYTHONHASHSEED="12345")
     completed = subprocess.run(
         [sys.executable, str(GENERATOR), "--output-dir", str(tmp_path)],
-        env=environment, capture_output=True, text=True, check=False, timeout=120,
+        env=environment, capture_output=True, text=True, check=False, timeout=scaled_timeout(300),
     )
     assert completed.returncode == 0, completed.stderr
     names = [f"{split}.json" for split in SPLITS] + ["rel_info.json"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import string
 from pathlib import Path
 
@@ -93,9 +94,24 @@ def minilm_path() -> Path:
     return Path(spec.origin).parent / "model"
 
 
+def running_in_ci(environ=os.environ) -> bool:
+    """``CI`` set to a true value, as GitHub Actions, GitLab CI and most others export it."""
+    return environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
 def shared_data(*parts: str) -> Path:
-    """A file under ../shared/data; skips the test when the shared data is not beside the checkout."""
+    """A file under ../shared/data; skips the test when the shared data is not beside the checkout, and fails it
+    under ``CI=true``, where a missing data set means a broken job, not a laptop without the data."""
     path = SHARED_DATA.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"real data not available: {path} is missing (tests read ../shared/data beside the checkout)")
+        message = f"real data not available: {path} is missing (tests read ../shared/data beside the checkout)"
+        if running_in_ci():
+            pytest.fail(message + "; CI=true, so this is an error, not a skip")
+        pytest.skip(message)
     return path
+
+
+def scaled_timeout(seconds: float) -> float:
+    """A generous limit for a child process or a wait, times ``PAEE_TEST_TIMEOUT_SCALE`` (default 1; raise it on a
+    slow or loaded machine). Limits only stop hangs: no test's outcome depends on how fast it runs."""
+    return seconds * float(os.environ.get("PAEE_TEST_TIMEOUT_SCALE", "1"))
