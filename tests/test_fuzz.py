@@ -123,6 +123,19 @@ def raw_documents(draw, max_words=20, max_entities=5):
     return document
 
 
+@st.composite
+def raw_documents_with_arbitrary_spans(draw):
+    """Raw text with character spans anywhere: inside words, across sentence ends, overlapping, out of range."""
+    text = draw(st.lists(WORD | st.sampled_from([" ", ". ", "\n", "!"]), min_size=1, max_size=15).map("".join))
+    inside = st.integers(0, len(text) - 1).flatmap(lambda start: st.tuples(st.just(start),
+                                                                          st.integers(start + 1, len(text))))
+    span = inside | inside | inside | st.tuples(st.integers(-2, len(text) + 2), st.integers(-2, len(text) + 2))
+    entities = [{"mentions": [{"start": start, "end": end} for start, end in draw(st.lists(span, min_size=1,
+                                                                                           max_size=3))],
+                 "type": draw(st.sampled_from(TYPES))} for _ in range(draw(st.integers(1, 4)))]
+    return {"text": text, "entities": entities}
+
+
 JSON_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from([10**9, -(10**9), 2**63]),
                          st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=4))
 JSON_VALUES = st.recursive(JSON_SCALARS, lambda children: st.lists(children, max_size=3)
@@ -269,6 +282,12 @@ def test_generated_docred_documents(model, extractor, documents):
 @example(documents=[RAW_DOCUMENT])
 def test_generated_raw_documents(model, extractor, documents):
     check_documents(model, extractor, documents)
+
+
+@fuzz_settings(40)
+@given(document=raw_documents_with_arbitrary_spans())
+def test_raw_documents_with_arbitrary_spans(model, extractor, document):
+    check_documents(model, extractor, [document])
 
 
 @fuzz_settings(20)
