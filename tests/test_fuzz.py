@@ -318,6 +318,34 @@ def test_corrupted_generated_document(model, extractor, data):
     check_documents(model, extractor, [document])
 
 
+@fuzz_settings(40)
+@given(inputs=JSON_VALUES | st.lists(JSON_VALUES, max_size=3) | st.lists(raw_documents(max_words=5), max_size=2),
+       threshold=st.sampled_from([None, None, 0.3]) | st.floats()
+       | st.dictionaries(st.sampled_from(RELATIONS + ["P0"]), st.floats(0.01, 0.99) | st.floats(), max_size=2),
+       top_k=st.sampled_from([None, None, 1]) | st.integers(-1, 3) | st.floats(0, 3),
+       return_all_scores=st.sampled_from([False, False, True, None, 1]))
+def test_arbitrary_inputs_and_options(model, inputs, threshold, top_k, return_all_scores):
+    """Anything as the input and the decoding options: a named ValueError or valid facts (or pair lists)."""
+    try:
+        results = model.predict(inputs, threshold=threshold, top_k=top_k, return_all_scores=return_all_scores)
+    except DocumentValidationError as error:
+        assert f"document {error.doc_index} " in str(error) and error.field in str(error), str(error)
+        _event("rejected: document")
+    except ValueError as error:
+        message = str(error)
+        assert any(name in message for name in ("predict input", "threshold", "top_k", "return_all_scores")), message
+        _event(f"rejected: {message[:30]}")
+    else:
+        _event("accepted")
+        documents = [inputs] if isinstance(inputs, dict) else inputs
+        assert len(results) == len(documents)
+        for document, facts in zip(documents, results):
+            for fact in facts:
+                assert 0 <= fact["h_idx"] < _entity_count(document) and fact["h_idx"] != fact["t_idx"], fact
+                if not return_all_scores:
+                    assert math.isfinite(fact["score"]) and 0.0 < fact["score"] < 1.0, fact
+
+
 @fuzz_settings(3)
 @given(document=docred_documents(max_sentences=6, max_words=10, max_entities=200))
 def test_many_entities(model, extractor, document):
