@@ -402,3 +402,18 @@ def real_documents():
 def test_corrupted_real_documents(model, extractor, real_documents, data):
     document = data.draw(st.sampled_from(real_documents))
     check_documents(model, extractor, [data.draw(corrupted(document))])
+
+
+# ------------------------------------------------------------------ crashes the fuzzer found (kept as plain tests)
+def test_evaluate_rejects_unhashable_gold_evidence():
+    """Found by test_corrupted_real_documents (PAEE_FUZZ_EXAMPLES=200): a gold label with ``evidence: [[]]`` passed
+    evaluate's checks, then crashed with ``TypeError: unhashable type: 'list'`` once a prediction matched it."""
+    gold = small_docred_document()
+    gold["labels"][0]["evidence"] = [[]]
+    prediction = {"title": "John Smith", "h_idx": 0, "t_idx": 1, "r": "P19"}
+    with pytest.raises(ValueError, match=r"gold_documents\[0\] \('John Smith'\): labels\[0\]: field 'evidence'"):
+        evaluate([prediction], [gold])
+    gold["labels"][0]["evidence"] = [None]  # converted CDR files: "no evidence annotated" stays accepted
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "no training facts given")
+        assert evaluate([prediction], [gold])["f1"] > 0

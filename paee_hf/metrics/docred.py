@@ -212,8 +212,10 @@ def _parse_document(document: Any, where: str) -> tuple[str, _GoldDocument, list
                 )
         if not isinstance(label.get("r"), str):
             raise ValueError(f"{label_where}: field 'r' must be a relation id string, got {label.get('r')!r}")
-        if not isinstance(label.get("evidence", []), (list, tuple)):
-            raise ValueError(f"{label_where}: field 'evidence' must be a list of sentence ids")
+        evidence = label.get("evidence", [])
+        # null entries: converted CDR files write [null] for "no evidence annotated" (as validate_document allows)
+        if not isinstance(evidence, (list, tuple)) or not all(sent is None or _is_index(sent) for sent in evidence):
+            raise ValueError(f"{label_where}: field 'evidence' must be a list of sentence ids, got {evidence!r}")
     return title, _GoldDocument(tuple(names), tuple(sentences)), list(labels)
 
 
