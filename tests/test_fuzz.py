@@ -7,8 +7,13 @@ Invariant: either a ``DocumentValidationError`` naming the document and the fiel
 (0, 1). Any other exception is a bug.
 
 By default every property runs a small fixed-seed sample (``derandomize=True``). The dedicated run:
-``PAEE_FUZZ_EXAMPLES=1000 python -m pytest tests/test_fuzz.py`` (that many examples per property, still derandomized
-unless ``PAEE_FUZZ_SEED`` is set to an integer for a randomized run).
+``PAEE_FUZZ_EXAMPLES=1000 python -m pytest tests/test_fuzz.py`` (that many examples per property, still derandomized;
+add ``PAEE_FUZZ_RANDOM=1`` for fresh random examples, and ``--hypothesis-seed=N`` to repeat such a run). It also runs
+the one-off 200-entity, 10,000-word document (~2 minutes on a CPU). ``--hypothesis-show-statistics`` tallies how many
+inputs were accepted and which fields rejected the others.
+
+Measured on a shared 2-core CPU: the default sample ~10 s; ``PAEE_FUZZ_EXAMPLES=200`` (the 11 properties at 200
+examples each, plus the plain tests, without the 10,000-word document) ~140 s, derandomized and random alike.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from paee_hf import DocumentValidationError
 from paee_hf.metrics import evaluate
 
 _DEDICATED = int(os.environ.get("PAEE_FUZZ_EXAMPLES", "0"))
-_SEED = os.environ.get("PAEE_FUZZ_SEED")
+_RANDOM = bool(os.environ.get("PAEE_FUZZ_RANDOM"))
 
 RELATIONS = ["P17", "P19", "P108"]
 TYPES = ["PER", "ORG", "LOC"]
@@ -41,7 +46,7 @@ def fuzz_settings(default_examples: int):
     """Small fixed-seed sample by default; ``PAEE_FUZZ_EXAMPLES`` examples per property in the dedicated run."""
     return settings(
         max_examples=_DEDICATED or default_examples,
-        derandomize=_SEED is None,
+        derandomize=not _RANDOM,
         deadline=None,
         database=None,
         print_blob=True,
