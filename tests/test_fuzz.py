@@ -9,7 +9,7 @@ Invariant: either a ``DocumentValidationError`` naming the document and the fiel
 By default every property runs a small fixed-seed sample (``derandomize=True``). The dedicated run:
 ``PAEE_FUZZ_EXAMPLES=1000 python -m pytest tests/test_fuzz.py`` (that many examples per property, still derandomized;
 add ``PAEE_FUZZ_RANDOM=1`` for fresh random examples, and ``--hypothesis-seed=N`` to repeat such a run). It also runs
-the one-off 200-entity, 10,000-word document (~2 minutes on a CPU). ``--hypothesis-show-statistics`` tallies how many
+the one-off 200-entity, 10,000-word document (~2.5 minutes on a CPU). ``--hypothesis-show-statistics`` tallies how many
 inputs were accepted and which fields rejected the others.
 
 Measured on a shared 2-core CPU: the default sample ~10 s; ``PAEE_FUZZ_EXAMPLES=200`` (the 11 properties at 200
@@ -379,7 +379,7 @@ def test_200_entities(model, extractor):
     assert check_documents(model, extractor, [_grid_document(20, 10, 200)]) is not None
 
 
-@pytest.mark.skipif(not _DEDICATED, reason="the dedicated fuzz run only (PAEE_FUZZ_EXAMPLES): ~2 minutes on CPU")
+@pytest.mark.skipif(not _DEDICATED, reason="the dedicated fuzz run only (PAEE_FUZZ_EXAMPLES): ~2.5 minutes on CPU")
 def test_200_entities_and_10000_words(model, extractor):
     """The sizes the issue names: 200 entities over 10,000 words."""
     assert check_documents(model, extractor, [_grid_document(200, 50, 200)]) is not None
