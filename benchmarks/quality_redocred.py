@@ -6,6 +6,10 @@ epochs, batch, learning rates and seed; each one is a plain ``paee train`` + ``p
 
     python benchmarks/quality_redocred.py --epochs 6 --variants paee atlop
     python benchmarks/quality_redocred.py --variants paee atlop no_eer no_sw no_ppp --epochs 6
+    python benchmarks/quality_redocred.py --variants no_ppp --resume   # after an interruption
+
+With ``--resume`` a variant whose evaluation finished is read back, not retrained, and one whose training was
+interrupted continues from its last checkpoint (``paee train --resume``), so a long run survives being killed.
 
 Writes ``benchmarks/results/quality_redocred.json`` and prints a table (F1, Ign F1, Rela F1 in %, wall time).
 """
@@ -54,6 +58,10 @@ def split_data(data_dir: Path, work_dir: Path) -> tuple[Path, Path]:
     return train, dev
 
 
+def _read_json(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
 def run_variant(name: str, args: argparse.Namespace, train: Path, dev: Path) -> dict:
     """Train one variant, evaluate its best-on-dev model; return the metrics and the wall time."""
     output = args.work_dir / name
@@ -79,14 +87,27 @@ def run_variant(name: str, args: argparse.Namespace, train: Path, dev: Path) -> 
     # Concurrent variants get one thread each: two runs spinning on two threads each slow both down many times.
     env = {**os.environ, "OMP_NUM_THREADS": "1"} if args.jobs > 1 else None
     metrics_path = output / "eval_metrics.json"
-    with (args.work_dir / f"{name}.log").open("w", encoding="utf-8") as log:
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "paee_hf", "train", "--config", str(config_path), "--overwrite"],
-                       check=True, env=env, stdout=log, stderr=subprocess.STDOUT)
-        train_seconds = time.perf_counter() - start
-        subprocess.run([sys.executable, "-m", "paee_hf", "evaluate", "--model", str(output / "model"),
-                        "--data-file", str(dev), "--train-file", str(train), "--output", str(metrics_path)],
-                       check=True, env=env, stdout=log, stderr=subprocess.STDOUT)
+    timing_path = output / "train_seconds.json"
+    finished = args.resume and metrics_path.exists() and "total" in _read_json(timing_path)
+    if not finished:
+        resume = args.resume and (output / "checkpoints" / "latest").exists()
+        # Time spent before an interruption is kept, so train_seconds stays the whole training time.
+        previous = _read_json(timing_path).get("partial", 0.0) if resume else 0.0
+        with (args.work_dir / f"{name}.log").open("a" if resume else "w", encoding="utf-8") as log:
+            start = time.perf_counter()
+            train_command = [sys.executable, "-m", "paee_hf", "train", "--config", str(config_path)]
+            train_command.append("--resume" if resume else "--overwrite")
+            try:
+                subprocess.run(train_command, check=True, env=env, stdout=log, stderr=subprocess.STDOUT)
+            finally:
+                train_seconds = previous + time.perf_counter() - start
+                timing_path.parent.mkdir(parents=True, exist_ok=True)
+                timing_path.write_text(json.dumps({"partial": train_seconds}))
+            subprocess.run([sys.executable, "-m", "paee_hf", "evaluate", "--model", str(output / "model"),
+                            "--data-file", str(dev), "--train-file", str(train), "--output", str(metrics_path)],
+                           check=True, env=env, stdout=log, stderr=subprocess.STDOUT)
+        timing_path.write_text(json.dumps({"partial": train_seconds, "total": train_seconds}))
+    train_seconds = _read_json(timing_path)["total"]
     metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
     return {"variant": name, "switches": VARIANTS[name], "train_seconds": round(train_seconds, 1),
             **{key: metrics[key] for key in ("f1", "ign_f1", "precision", "recall", "rela_f1", "rela_accuracy",
@@ -100,6 +121,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=66)
     parser.add_argument("--jobs", type=int, default=1,
                         help="variants trained at once, one CPU thread each (logs in WORK_DIR/VARIANT.log)")
+    parser.add_argument("--resume", action="store_true",
+                        help="reuse finished variants in WORK_DIR and continue interrupted ones from their checkpoint")
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/paee-quality-redocred"))
     parser.add_argument("--output", type=Path, default=REPO / "benchmarks" / "results" / "quality_redocred.json")
