@@ -40,6 +40,7 @@ _POSITIVE_INTS = (
     "tnet_coarse_pool",
     "unet_base_channels",
     "unet_depth",
+    "evidence_hidden_size",
 )
 _OPTIONAL_POSITIVE_INTS = (
     "re_encoder_heads",
@@ -49,7 +50,7 @@ _OPTIONAL_POSITIVE_INTS = (
     "tnet_top_k",
     "pair_chunk_size",
 )
-_BOOLS = ("use_par", "use_eer", "use_ppp", "prune_pairs")
+_BOOLS = ("use_par", "use_eer", "use_ppp", "prune_pairs", "use_evidence", "evidence_guidance")
 
 
 class PaeeConfig(PreTrainedConfig):
@@ -113,6 +114,14 @@ class PaeeConfig(PreTrainedConfig):
         pair_chunk_size: Pairs processed at once in the localized context (eq. 3) and the classifier (eq. 8), so
             that memory stops growing with n^2 (the same logits; at 200 entities inference peak memory drops from
             8 GiB to 0.5 GiB, see benchmarks/RESULTS.md). ``None`` = all pairs at once.
+        use_evidence: Score every sentence of every entity pair as evidence (see ``evidence.py``); predicted facts
+            then carry ``"evidence"`` sentence ids. Off = the model without the evidence scorer, unchanged.
+        evidence_guidance: Let the evidence loss train the shared representations (the pair attention of eq. 3, the
+            token states) as DREEAM does. Off = the evidence scorer learns from detached inputs, so relation scores
+            are exactly those of the model without evidence (evidence prediction only).
+        evidence_loss_weight: Weight of the evidence loss added to eq. 12.
+        evidence_threshold: Evidence probability a sentence needs to be given as evidence (overridable per call).
+        evidence_hidden_size: Width of the pair-sentence matching space of the evidence scorer.
         initializer_range: Std of the normal init of the PAEE heads.
     """
 
@@ -159,6 +168,11 @@ class PaeeConfig(PreTrainedConfig):
     unet_base_channels: int = 64
     unet_depth: int = 2
     pair_chunk_size: int | None = 128
+    use_evidence: bool = False
+    evidence_guidance: bool = True
+    evidence_loss_weight: float = 0.1
+    evidence_threshold: float = 0.5
+    evidence_hidden_size: int = 256
     initializer_range: float = 0.02
 
     #: True once ``import paee_hf`` has registered the pipeline task (never in a checkpoint's remote-code copy).
@@ -208,7 +222,9 @@ class PaeeConfig(PreTrainedConfig):
                 f"PaeeConfig.prune_threshold must lie in (0, 1) or be None (= ppp_threshold), got "
                 f"{self.prune_threshold!r}."
             )
-        for field in ("relation_loss_weight", "pair_loss_weight", "cross_matching_loss_weight"):
+        if not 0.0 < self.evidence_threshold < 1.0:
+            raise ValueError(f"PaeeConfig.evidence_threshold must lie in (0, 1), got {self.evidence_threshold!r}.")
+        for field in ("relation_loss_weight", "pair_loss_weight", "cross_matching_loss_weight", "evidence_loss_weight"):
             if not isinstance(getattr(self, field), (int, float)) or getattr(self, field) < 0:
                 raise ValueError(f"PaeeConfig.{field} must be a number >= 0, got {getattr(self, field)!r}.")
         if self.classifier_hidden_size % self.bilinear_block_size:

@@ -26,7 +26,7 @@ from .validation import DocumentValidationError, check_contiguous_ids, validate_
 
 FEATURE_COLUMNS = (
     "input_ids", "mention_positions", "mention_sentence_ids", "entity_mentions", "entity_types",
-    "sentence_spans", "pair_indices", "pair_labels", "title", "doc_index",
+    "sentence_spans", "pair_indices", "pair_labels", "pair_evidence", "title", "doc_index",
 )
 
 
@@ -46,6 +46,8 @@ class DocumentFeaturizer:
       else every ``(h, t)`` with ``h != t``, head-major;
     * ``pair_labels`` (P, variable): relation ids (1..C-1) of each pair, ``[]`` = NA; ``None`` when the document
       has no ``labels`` (test data);
+    * ``pair_evidence`` (P, variable): sorted union of the gold evidence sentence ids of each pair's facts
+      (``[]`` = NA or none annotated); ``None`` without ``labels``;
     * ``title`` and ``doc_index``.
 
     Args:
@@ -187,6 +189,7 @@ class DocumentFeaturizer:
             "sentence_spans": sentence_spans,
             "pair_indices": pair_indices,
             "pair_labels": self._pair_labels(document.get("labels"), pair_indices),
+            "pair_evidence": _pair_evidence(document.get("labels"), pair_indices),
             "title": document["title"],
             "doc_index": doc_index,
         }
@@ -200,6 +203,17 @@ class DocumentFeaturizer:
         for relations in relations_of_pair.values():
             relations.sort()
         return [list(relations_of_pair.get((head, tail), ())) for head, tail in pair_indices]
+
+
+def _pair_evidence(labels: list[dict] | None, pair_indices: list[list[int]]) -> list[list[int]] | None:
+    if labels is None:
+        return None
+    evidence_of_pair: dict[tuple[int, int], set[int]] = {}
+    for label in labels:
+        # None entries: converted CDR files write [null] for "no evidence annotated"
+        sentences = {sent for sent in label.get("evidence") or () if sent is not None}
+        evidence_of_pair.setdefault((label["h"], label["t"]), set()).update(sentences)
+    return [sorted(evidence_of_pair.get((head, tail), ())) for head, tail in pair_indices]
 
 
 def _special_token_affixes(tokenizer: PreTrainedTokenizerBase) -> tuple[list[int], list[int]]:

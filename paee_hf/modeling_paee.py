@@ -51,6 +51,7 @@ from .entity_enhanced import (
     sentence_embeddings,
 )
 from .entity_pooling import gather_rows, localized_context, pool_entities, same_sentence
+from .evidence import EvidenceScorer, evidence_loss, pair_sentence_presence, token_sentence_matrix
 from .losses import (
     adaptive_softmax_loss,
     atlop_loss,
@@ -82,6 +83,8 @@ class PaeeOutput(ModelOutput):
         pair_probs: ``(B, P)`` Potential Pair Prediction probabilities (eq. 5), ``None`` without PPP.
         relation_loss: eq. 9. pair_loss: eq. 10. cross_matching_loss: ``(L_sub + L_obj) / 2`` of eq. 11.
         subject_logits, object_logits: ``(B, E, C-1)`` F_sub / F_obj of eq. 7 (with EER).
+        evidence_logits: ``(B, P, S)`` evidence score of every sentence for every pair (with ``use_evidence``).
+        evidence_loss: Binary cross-entropy against the gold evidence (with ``use_evidence`` and ``evidence_labels``).
     """
 
     loss: torch.Tensor | None = None
@@ -92,6 +95,8 @@ class PaeeOutput(ModelOutput):
     cross_matching_loss: torch.Tensor | None = None
     subject_logits: torch.Tensor | None = None
     object_logits: torch.Tensor | None = None
+    evidence_logits: torch.Tensor | None = None
+    evidence_loss: torch.Tensor | None = None
 
 
 class RelationClassifier(nn.Module):
@@ -193,6 +198,11 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
         self.classifier = RelationClassifier(
             entity_size, pair_size, config.classifier_hidden_size, config.bilinear_block_size, config.num_labels
         )
+        if config.use_evidence:
+            # its construction draws from a forked random stream and it is initialised last, so every other module
+            # gets the same initial weights with or without it (a seeded run without evidence is reproduced exactly)
+            with torch.random.fork_rng(devices=[]):
+                self.evidence_scorer = EvidenceScorer(hidden_size, config.evidence_hidden_size)
         self.post_init()
 
     def _prepare_backbone(self) -> None:
@@ -423,6 +433,7 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
         top_k: int | None = None,
         return_all_scores: bool = False,
         tokenizer: Any = None,
+        evidence_threshold: float | None = None,
     ) -> list[list[dict]]:
         """Extract relations from documents.
 
@@ -436,12 +447,17 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
             top_k: At most this many relations per pair (default ``config.max_labels_per_pair``).
             return_all_scores: List every pair with the scores of all relations instead of only the facts.
             tokenizer: Overrides the checkpoint's tokenizer.
+            evidence_threshold: Evidence probability a sentence needs (models with ``use_evidence``); ``None`` =
+                ``config.evidence_threshold``.
 
         Returns:
             Per document, facts ``{"h_idx", "t_idx", "r", "relation", "score", "head", "tail"}`` sorted by score
-            (``score = sigmoid(s_r - s_TH)``).
+            (``score = sigmoid(s_r - s_TH)``); with ``use_evidence`` also ``"evidence"`` (sentence ids) and, for raw
+            text, ``"evidence_spans"`` (character spans of those sentences).
         """
-        return self.predictor(tokenizer).predict(documents, batch_size, threshold, top_k, return_all_scores)
+        return self.predictor(tokenizer).predict(
+            documents, batch_size, threshold, top_k, return_all_scores, evidence_threshold
+        )
 
     def predictor(self, tokenizer: Any = None) -> RelationPredictor:
         """The [`RelationPredictor`] of this model (built once per tokenizer, so repeated calls cost nothing)."""
@@ -463,6 +479,7 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
         mention_sentence_ids: torch.Tensor | None = None,
         sentence_spans: torch.Tensor | None = None,
         labels: torch.Tensor | None = None,
+        evidence_labels: torch.Tensor | None = None,
         return_dict: bool | None = None,
     ) -> PaeeOutput | tuple:
         r"""Score every given entity pair of a batch of documents.
@@ -475,8 +492,10 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
             entity_types: ``(B, E)`` entity type ids (``config.entity_types``), ``-1`` = padding.
             pair_indices: ``(B, P, 2)`` (subject, object) entity indices, ``-1`` = padding.
             mention_sentence_ids: ``(B, M)`` sentence of each mention (needed with PAR for the pos bit).
-            sentence_spans: ``(B, S, 2)`` token ``[start, end)`` of each sentence (needed with EER).
+            sentence_spans: ``(B, S, 2)`` token ``[start, end)`` of each sentence (needed with EER and evidence).
             labels: ``(B, P, C)`` multi-hot relations, column 0 = 1 for NA pairs; gives ``loss``.
+            evidence_labels: ``(B, P, S)`` multi-hot gold evidence sentences of each pair (all zero = not annotated);
+                gives ``evidence_loss`` with ``use_evidence`` (ignored without it).
             return_dict: Return a [`PaeeOutput`] (default) or a tuple.
 
         Returns:
@@ -501,9 +520,14 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
         )
         entity_mask = entity_mentions[..., 0] >= 0
         pair_valid = pair_indices[..., 0] >= 0
-        context = localized_context(
+        token_sentences = (
+            token_sentence_matrix(sentence_spans, input_ids.shape[1]).to(hidden_states.dtype)
+            if config.use_evidence else None
+        )
+        context, sentence_attention = localized_context(
             hidden_states, entity_attention, pair_indices, attention_mask,
             normalization=config.context_normalization, chunk_size=config.pair_chunk_size,
+            token_sentences=token_sentences,
         )
 
         pair_logits = None
@@ -524,9 +548,10 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
         else:
             pair_features = context
 
-        subject_logits = object_logits = None
-        if config.use_eer:
+        subject_logits = object_logits = sentences = None
+        if config.use_eer or config.use_evidence:
             sentences = sentence_embeddings(hidden_states, sentence_spans)
+        if config.use_eer:
             enhanced = self.entity_enhanced(entities, entity_mask, sentences, sentence_spans[..., 0] >= 0)
             subjects, objects, subject_logits, object_logits = self.cross_matching(enhanced)
         else:
@@ -538,14 +563,34 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
             selected = selected & (torch.sigmoid(pair_logits) >= threshold)
         logits = self._classify(subjects, objects, pair_features, pair_indices, selected)
 
+        evidence_logits = None
+        if config.use_evidence:
+            evidence_inputs = (context, entities, sentences, sentence_attention)
+            if not config.evidence_guidance:
+                evidence_inputs = tuple(value.detach() for value in evidence_inputs)
+            context_in, entities_in, sentences_in, attention_in = evidence_inputs
+            presence = pair_sentence_presence(
+                mention_sentence_ids, entity_mentions, pair_indices, sentence_spans.shape[1]
+            )
+            evidence_logits = self.evidence_scorer(
+                context_in, entities_in, pair_indices, sentences_in, sentence_spans[..., 0] >= 0, attention_in, presence
+            )
+
         losses = {}
         if labels is not None:
             losses = self._losses(logits, labels, pair_logits, subject_logits, object_logits, pair_indices, entity_mask)
+            if evidence_logits is not None and evidence_labels is not None:
+                if evidence_labels.shape != evidence_logits.shape:
+                    raise ValueError(f"evidence_labels shape {tuple(evidence_labels.shape)} != (batch, pairs, "
+                                     f"sentences) {tuple(evidence_logits.shape)}; build it with DocumentCollator.")
+                losses["evidence_loss"] = evidence_loss(evidence_logits, evidence_labels, sentence_spans[..., 0] >= 0)
+                losses["loss"] = losses["loss"] + config.evidence_loss_weight * losses["evidence_loss"]
         output = PaeeOutput(
             logits=logits,
             pair_probs=torch.sigmoid(pair_logits) if pair_logits is not None else None,
             subject_logits=subject_logits,
             object_logits=object_logits,
+            evidence_logits=evidence_logits,
             **losses,
         )
         if return_dict is False:
@@ -672,6 +717,9 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
             raise ValueError("mention_sentence_ids is required with use_par=True (pos bit of eq. 3 and eq. 5).")
         if config.use_eer and sentence_spans is None:
             raise ValueError("sentence_spans is required with use_eer=True (sentence nodes of eq. 6).")
+        if config.use_evidence and (sentence_spans is None or mention_sentence_ids is None):
+            raise ValueError("sentence_spans and mention_sentence_ids are required with use_evidence=True (the "
+                             "evidence scorer scores sentences); the featurizer gives both.")
         if mention_sentence_ids is not None and mention_sentence_ids.shape != mention_positions.shape:
             raise ValueError("mention_sentence_ids must have the shape of mention_positions.")
         if entity_types.shape[:2] != entity_mentions.shape[:2]:

@@ -25,7 +25,8 @@ class DocumentRelationExtractionPipeline(Pipeline):
     Inputs: one document, or many as a list, a generator, a ``KeyDataset`` or a ``datasets`` column; each
     DocRED-format or raw text with character-span entities (see ``PaeeForDocumentRelationExtraction.predict``).
     Call options: ``threshold`` (float or ``{relation: float}`` on scores in (0, 1); 0.5 = the learned threshold),
-    ``top_k`` (relations per pair), ``return_all_scores``, ``batch_size`` (documents per forward pass) and
+    ``top_k`` (relations per pair), ``return_all_scores``, ``evidence_threshold`` (models that score evidence),
+    ``batch_size`` (documents per forward pass) and
     ``num_workers`` (accepted for compatibility; featurization runs in the calling process). A list is bucketed by
     length; other iterables are read ``16 * batch_size`` documents at a time, bucketed within that window.
 
@@ -45,7 +46,8 @@ class DocumentRelationExtractionPipeline(Pipeline):
         self.predictor = RelationPredictor(self.model, self.tokenizer, source="pipeline input")
 
     def _sanitize_parameters(
-        self, threshold: Any = None, top_k: int | None = None, return_all_scores: bool | None = None
+        self, threshold: Any = None, top_k: int | None = None, return_all_scores: bool | None = None,
+        evidence_threshold: float | None = None,
     ) -> tuple[dict, dict, dict]:
         postprocess: dict[str, Any] = {}
         if threshold is not None:
@@ -54,6 +56,8 @@ class DocumentRelationExtractionPipeline(Pipeline):
             postprocess["top_k"] = top_k
         if return_all_scores is not None:
             postprocess["return_all_scores"] = return_all_scores
+        if evidence_threshold is not None:
+            postprocess["evidence_threshold"] = evidence_threshold
         return {}, {}, postprocess
 
     def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:

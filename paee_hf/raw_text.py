@@ -4,7 +4,8 @@ Input: ``{"text": str, "entities": [{"mentions": [{"start": int, "end": int}], "
 "title"?: str}``. Sentences and words come from :mod:`paee_hf.segmentation`; a sentence never breaks inside
 a mention and every mention boundary is a word boundary, so every mention is kept exactly. Each output mention also
 carries ``char_span`` (its original ``[start, end)``) and the document carries ``entity_names`` (the given name, else
-the first mention's text), so predictions can be shown on the original text.
+the first mention's text) and ``sentence_char_spans`` (each sentence's ``[start, end)``), so predictions and their
+evidence can be shown on the original text.
 
 The same span may belong to several entities (a composite mention such as CDR's "Hemorrhagic cystitis", linked
 to two MeSH concepts); any other overlap between mentions is an error.
@@ -73,6 +74,7 @@ def from_raw_text(document: Any, doc_index: int = 0, source: str = "raw text") -
         "vertexSet": vertex_set,
         "entity_names": [entity.get("name") or mentions[0]["name"]
                          for entity, mentions in zip(document["entities"], vertex_set)],
+        "sentence_char_spans": [[start, end] for start, end in sentences],
     }
 
 

@@ -249,6 +249,9 @@ def _add_decoding_arguments(parser: argparse.ArgumentParser) -> None:
                              "One number for every relation, or RELATION=P per relation (repeatable)")
     parser.add_argument("--top-k", type=int, metavar="K",
                         help="at most K relations per entity pair (default: the model's max_labels_per_pair)")
+    parser.add_argument("--evidence-threshold", type=float, metavar="P",
+                        help="evidence probability a sentence needs, in (0, 1), for models trained with "
+                             "use_evidence (default: the model's evidence_threshold)")
 
 
 def decoding_options(args: argparse.Namespace, return_all_scores: bool = False) -> Any:
@@ -259,7 +262,7 @@ def decoding_options(args: argparse.Namespace, return_all_scores: bool = False) 
     """
     from ..prediction import DecodingOptions
 
-    return DecodingOptions(parse_threshold(args.threshold), args.top_k, return_all_scores)
+    return DecodingOptions(parse_threshold(args.threshold), args.top_k, return_all_scores, args.evidence_threshold)
 
 
 def parse_threshold(values: Sequence[str] | None) -> float | dict[str, float] | None:

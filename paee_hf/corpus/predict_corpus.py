@@ -349,7 +349,8 @@ def _write_whole(
             for record in records:
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
     elif output_format == "codalab":
-        facts = [{"title": record["title"], "h_idx": fact["h_idx"], "t_idx": fact["t_idx"], "r": fact["r"]}
+        facts = [{"title": record["title"], "h_idx": fact["h_idx"], "t_idx": fact["t_idx"], "r": fact["r"],
+                  **({"evidence": fact["evidence"]} if "evidence" in fact else {})}
                  for record in records for fact in record["relations"]]
         if output.suffix == ".zip":
             write_codalab_submission(facts, partial.with_suffix(".zip"))
@@ -358,7 +359,8 @@ def _write_whole(
             partial.write_text(json.dumps(facts, ensure_ascii=False), encoding="utf-8")
     else:
         labelled = [{**{key: value for key, value in document.items() if key != "labels"},
-                     "labels": [{"h": fact["h_idx"], "t": fact["t_idx"], "r": fact["r"], "evidence": []}
+                     "labels": [{"h": fact["h_idx"], "t": fact["t_idx"], "r": fact["r"],
+                                 "evidence": fact.get("evidence", [])}
                                 for fact in record["relations"]]}
                     for document, record in zip(documents, records, strict=True)]
         partial.write_text(json.dumps(labelled, ensure_ascii=False), encoding="utf-8")

@@ -50,7 +50,7 @@ def featurize(
 
 def model_inputs(batch: Mapping[str, Any], with_labels: bool = True) -> dict[str, torch.Tensor]:
     """The tensors of a collated batch that the model's forward takes (titles and document indices stay out)."""
-    names = _FORWARD_INPUTS if with_labels else _FORWARD_INPUTS - {"labels"}
+    names = _FORWARD_INPUTS if with_labels else _FORWARD_INPUTS - {"labels", "evidence_labels"}
     return {name: value for name, value in batch.items() if name in names}
 
 
@@ -112,8 +112,10 @@ def predict_gathered(
 def codalab_records(
     facts_by_document: Sequence[Sequence[Mapping[str, Any]]], documents: Sequence[Mapping[str, Any]]
 ) -> list[dict[str, Any]]:
-    """The flat CodaLab list ``{"title", "h_idx", "t_idx", "r"}`` (what the metrics and the official scorer read)."""
-    return [{"title": document["title"], "h_idx": fact["h_idx"], "t_idx": fact["t_idx"], "r": fact["r"]}
+    """The flat CodaLab list ``{"title", "h_idx", "t_idx", "r"}`` (what the metrics and the official scorer read),
+    with ``"evidence"`` when the facts carry it."""
+    return [{"title": document["title"], "h_idx": fact["h_idx"], "t_idx": fact["t_idx"], "r": fact["r"],
+             **({"evidence": fact["evidence"]} if "evidence" in fact else {})}
             for document, facts in zip(documents, facts_by_document, strict=True) for fact in facts]
 
 

@@ -243,6 +243,13 @@ def build_model(config: TrainingConfig, data: RunData) -> PaeeForDocumentRelatio
     id2label = data.relations.id2label
     entity_types = sorted(data.entity_type2id, key=data.entity_type2id.get)
     relation_names = {label: name for label, name in data.relations.names.items() if label in data.relations.label2id}
+    if config.model.get("use_evidence") and not any(
+        sentence is not None for document in data.train for label in document.get("labels") or ()
+        for sentence in label.get("evidence") or ()
+    ):
+        raise ValueError(f"use_evidence=true, but no fact of train_file {config.train_file} has evidence sentences "
+                         "(labels[].evidence), so the evidence scorer would learn nothing; give evidence or set "
+                         "use_evidence=false.")
     try:
         return PaeeForDocumentRelationExtraction.from_encoder(
             encoder_name_or_path, relations=[id2label[index] for index in range(1, len(id2label))],
