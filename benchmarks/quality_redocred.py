@@ -31,7 +31,8 @@ DEFAULT_DATA = REPO.parent / "shared" / "data"
 #: Table 5 of the paper: one component off at a time; "atlop" is w/o PAR and w/o EER (our ATLOP baseline).
 VARIANTS: dict[str, dict] = {
     "paee": {},
-    "atlop": {"use_par": False, "use_eer": False},
+    # ATLOP from its loss to its initial weights (issue 12 section 2)
+    "atlop": {"use_par": False, "use_eer": False, "relation_loss": "atlop", "head_init": "pytorch"},
     "no_par": {"use_par": False},
     "no_eer": {"use_eer": False},
     "no_sw": {"filling": "zero"},

@@ -25,6 +25,7 @@ _CHOICES: dict[str, tuple[Any, ...]] = {
     "pair_encoder": ("tnet", "unet", "none"),
     "ppp_feature": ("hard", "soft"),
     "relation_loss": ("adaptive_softmax", "atlop"),
+    "head_init": ("normal", "pytorch"),
 }
 _POSITIVE_INTS = (
     "matrix_size",
@@ -123,6 +124,10 @@ class PaeeConfig(PreTrainedConfig):
         evidence_threshold: Evidence probability a sentence needs to be given as evidence (overridable per call).
         evidence_hidden_size: Width of the pair-sentence matching space of the evidence scorer.
         initializer_range: Std of the normal init of the PAEE heads.
+        head_init: ``"normal"`` initialises every head layer from normal(0, ``initializer_range``) (transformers'
+            convention); ``"pytorch"`` leaves the heads' linear layers at PyTorch's default (kaiming-uniform, about
+            eight times smaller for the grouped bilinear), as ATLOP does: with ``use_par=False, use_eer=False,
+            relation_loss="atlop"`` the model is then ATLOP from its loss to its initial weights.
     """
 
     model_type = "paee"
@@ -174,6 +179,7 @@ class PaeeConfig(PreTrainedConfig):
     evidence_threshold: float = 0.5
     evidence_hidden_size: int = 256
     initializer_range: float = 0.02
+    head_init: Literal["normal", "pytorch"] = "normal"
 
     #: True once ``import paee_hf`` has registered the pipeline task (never in a checkpoint's remote-code copy).
     pipeline_installed = False

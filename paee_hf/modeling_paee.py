@@ -145,8 +145,13 @@ class PaeePreTrainedModel(PreTrainedModel):
     _no_split_modules: list[str] = []
 
     def _init_weights(self, module: nn.Module) -> None:
-        """Backbone modules keep their own init (and pretrained weights); heads use the generic normal init."""
-        super()._init_weights(module)
+        """Backbone modules keep their own init (and pretrained weights); heads use the generic normal init, or
+        PyTorch's default for linear layers with ``head_init="pytorch"`` (ATLOP's heads)."""
+        if self.config.head_init == "pytorch" and isinstance(module, nn.Linear):
+            # transformers guards torch's init functions here, so weights loaded from a checkpoint stay untouched
+            module.reset_parameters()
+        else:
+            super()._init_weights(module)
         init_hook = getattr(module, "reset_parameters_for_paee", None)
         if init_hook is not None:
             init_hook(self.config.initializer_range)
