@@ -16,8 +16,9 @@ class DocumentCollator:
     (B, P, 2), all ``torch.long`` and padded with -1 (``input_ids`` with the pad token id, ``attention_mask`` with 0);
     ``labels`` (B, P, C) float32 multi-hot with column 0 (NA) set for pairs without relation and padded pairs all
     zero, present only when every feature has ``pair_labels``; ``evidence_labels`` (B, P, S) float32 multi-hot gold
-    evidence sentences of each pair, present when every feature has ``pair_evidence``. ``titles`` and
-    ``doc_indices`` stay Python lists.
+    evidence sentences of each pair, present when every feature has ``pair_evidence``; ``entity_order`` (B, E) the
+    document's index of each featurized entity (for outputs, not a model input). ``titles`` and ``doc_indices`` stay
+    Python lists.
 
     Args:
         pad_token_id: The tokenizer's pad token id.
@@ -51,6 +52,7 @@ class DocumentCollator:
             "entity_types": _pad([f["entity_types"] for f in features], PAD_INDEX),
             "sentence_spans": _pad([f["sentence_spans"] for f in features], PAD_INDEX, inner_shape=(2,)),
             "pair_indices": _pad([f["pair_indices"] for f in features], PAD_INDEX, inner_shape=(2,)),
+            "entity_order": _pad([_entity_order(f) for f in features], PAD_INDEX),
         }
         labelled = [f.get("pair_labels") is not None for f in features]
         if any(labelled) and not all(labelled):
@@ -82,6 +84,12 @@ class DocumentCollator:
         labels = torch.zeros(len(features), max_pairs, self.num_labels, dtype=torch.float32)
         labels[rows, pairs, columns] = 1.0
         return labels
+
+
+def _entity_order(feature: Mapping[str, Any]) -> list[int]:
+    # features saved before entities were ordered by first appearance (cached datasets) are in document order
+    order = feature.get("entity_order")
+    return list(order) if order is not None else list(range(len(feature["entity_types"])))
 
 
 def _dense_evidence(features: Sequence[Mapping[str, Any]], max_pairs: int, max_sentences: int) -> torch.Tensor:

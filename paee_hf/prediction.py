@@ -251,7 +251,7 @@ class RelationPredictor:
         inputs = {key: value.to(device) for key, value in batch.items() if key not in _BOOKKEEPING_KEYS}
         output = model(**inputs)
         evidence = output.evidence_logits
-        return ScoredBatch(relation_scores(output.logits).cpu(), batch["pair_indices"],
+        return ScoredBatch(relation_scores(output.logits).cpu(), document_pair_indices(batch),
                            None if evidence is None else torch.sigmoid(evidence.float()).cpu())
 
     def decode(
@@ -418,7 +418,19 @@ class PredictedDocument(NamedTuple):
 
 
 #: Keys of a collated batch that the model's forward does not take (prediction needs no labels).
-_BOOKKEEPING_KEYS = frozenset({"labels", "evidence_labels", "titles", "doc_indices"})
+_BOOKKEEPING_KEYS = frozenset({"labels", "evidence_labels", "entity_order", "titles", "doc_indices"})
+
+
+def document_pair_indices(batch: Mapping[str, Any]) -> torch.Tensor:
+    """``(B, P, 2)`` the batch's pairs in the documents' own entity indices (the featurizer orders entities by first
+    appearance; ``entity_order`` maps back), ``-1`` for padding."""
+    pairs = batch["pair_indices"]
+    order = batch.get("entity_order")
+    if order is None:
+        return pairs
+    rows = torch.arange(pairs.shape[0])[:, None, None]
+    mapped = order[rows, pairs.clamp(min=0)]
+    return torch.where(pairs >= 0, mapped, pairs)
 
 
 def _length_buckets(features: Sequence[Mapping[str, Any]], batch_size: int) -> Iterator[list[int]]:

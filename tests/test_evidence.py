@@ -249,7 +249,7 @@ def _gold_pair_evidence_f1(model, documents, featurizer, collator) -> float:
         for document_index, document in enumerate(documents):
             feature = featurizer(document, document_index)
             batch = collator([feature])
-            output = model(**{k: v for k, v in batch.items() if k not in ("titles", "doc_indices")})
+            output = model(**{k: v for k, v in batch.items() if k not in ("titles", "doc_indices", "entity_order")})
             probabilities = torch.sigmoid(output.evidence_logits[0])
             for pair, sentences in enumerate(feature["pair_evidence"]):
                 if sentences:
@@ -280,7 +280,7 @@ def test_the_evidence_scorer_learns_on_real_documents():
     train, held_out = documents[:4], documents[4:]
     before = _gold_pair_evidence_f1(model, held_out, featurizer, collator)
     batch = collator([featurizer(document, index) for index, document in enumerate(train)])
-    batch = {k: v for k, v in batch.items() if k not in ("titles", "doc_indices")}
+    batch = {k: v for k, v in batch.items() if k not in ("titles", "doc_indices", "entity_order")}
     losses = train_steps(model, batch, steps=25)
     after = _gold_pair_evidence_f1(model, held_out, featurizer, collator)
     assert losses[-1] < 0.7 * losses[0], losses[::5]

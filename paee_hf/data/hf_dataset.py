@@ -66,6 +66,7 @@ def feature_schema() -> datasets.Features:
         "pair_indices": datasets.List(datasets.List(integer, length=2)),
         "pair_labels": datasets.List(datasets.List(integer)),
         "pair_evidence": datasets.List(datasets.List(integer)),
+        "entity_order": datasets.List(integer),
         "title": datasets.Value("string"),
         "doc_index": datasets.Value("int64"),
     })
