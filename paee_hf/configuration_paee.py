@@ -29,10 +29,7 @@ _CHOICES: dict[str, tuple[Any, ...]] = {
 }
 _POSITIVE_INTS = (
     "matrix_size",
-    "pair_channels",
     "re_encoder_layers",
-    "classifier_hidden_size",
-    "bilinear_block_size",
     "max_sentences",
     "ppp_embedding_size",
     "ppp_pool_size",
@@ -44,6 +41,9 @@ _POSITIVE_INTS = (
     "evidence_hidden_size",
 )
 _OPTIONAL_POSITIVE_INTS = (
+    "pair_channels",
+    "classifier_hidden_size",
+    "bilinear_block_size",
     "re_encoder_heads",
     "max_labels_per_pair",
     "window_size",
@@ -88,7 +88,8 @@ class PaeeConfig(PreTrainedConfig):
         filling: ``"sliding"`` (periodic tiling of the n x n pair window, section 2.2) or ``"zero"`` (the ablation).
         pair_encoder: ``"tnet"`` (multi-scale hard attention, eq. 4), ``"unet"`` (DocuNet-style) or ``"none"``.
         matrix_size: N, the side of the pair canvas (42 for DocRED); it grows when a document has more entities.
-        pair_channels: D', channels of the pair map after W2 (eq. 4).
+        pair_channels: D', channels of the pair map after W2 (eq. 4); ``None`` = a third of the backbone's hidden
+            size, rounded down to a multiple of 8 (256 for BERT-base; the paper gives no size).
         ppp_threshold: lambda of eq. 5 (0.3).
         ppp_feature: What is concatenated to Y (eq. 5): ``"hard"`` 0/1 tag (the paper) or ``"soft"`` probability.
         ppp_pool_size: Side of the average-pooling neighbourhood that gives P_pair per pair (eq. 5).
@@ -101,8 +102,9 @@ class PaeeConfig(PreTrainedConfig):
         re_encoder_layers: Layers of the Representation-Enhanced Encoder (eq. 6).
         re_encoder_heads: Its attention heads; ``None`` = the backbone's.
         max_sentences: Size of the sentence position embedding table (eq. 6).
-        classifier_hidden_size: d of eq. 8.
-        bilinear_block_size: Block size of the grouped bilinear classifier (ATLOP); must divide d.
+        classifier_hidden_size: d of eq. 8; ``None`` = the backbone's hidden size (768 for BERT-base, as ATLOP).
+        bilinear_block_size: Block size of the grouped bilinear classifier (ATLOP); must divide d. ``None`` = 64 for
+            d >= 768 (ATLOP's), else the largest power of two up to d / 12 that divides d (32 for MiniLM's 384).
         max_labels_per_pair: At most this many relations decoded per pair (``None`` = no cap; 4 for DocRED).
         relation_loss: ``"adaptive_softmax"`` is eq. 9; ``"atlop"`` is ATLOP's adaptive-thresholding loss (equal
             for pairs with one relation).
@@ -149,7 +151,7 @@ class PaeeConfig(PreTrainedConfig):
     filling: Literal["sliding", "zero"] = "sliding"
     pair_encoder: Literal["tnet", "unet", "none"] = "tnet"
     matrix_size: int = 42
-    pair_channels: int = 256
+    pair_channels: int | None = None
     ppp_threshold: float = 0.3
     ppp_feature: Literal["hard", "soft"] = "hard"
     ppp_pool_size: int = 3
@@ -159,8 +161,8 @@ class PaeeConfig(PreTrainedConfig):
     re_encoder_layers: int = 2
     re_encoder_heads: int | None = None
     max_sentences: int = 512
-    classifier_hidden_size: int = 768
-    bilinear_block_size: int = 64
+    classifier_hidden_size: int | None = None
+    bilinear_block_size: int | None = None
     max_labels_per_pair: int | None = None
     relation_loss: Literal["adaptive_softmax", "atlop"] = "adaptive_softmax"
     relation_loss_weight: float = 1.0
@@ -195,9 +197,25 @@ class PaeeConfig(PreTrainedConfig):
             self.custom_pipelines = {task: spec for task, spec in listed.items() if task != PIPELINE_TASK}
         if self.entity_types is None:
             self.entity_types = list(DOCRED_ENTITY_TYPES)
+        self._size_heads_to_the_backbone()
         if self.label2id is None or len(self.label2id) != len(self.id2label):
             self.label2id = {label: index for index, label in self.id2label.items()}
         self._validate()
+
+    def _size_heads_to_the_backbone(self) -> None:
+        """Fill the head sizes the paper leaves open from the backbone's width (saved resolved, so a checkpoint
+        never changes shape when these rules change)."""
+        hidden_size = self.encoder_config.hidden_size
+        if self.classifier_hidden_size is None:
+            self.classifier_hidden_size = hidden_size
+        if self.bilinear_block_size is None:
+            width = self.classifier_hidden_size
+            block = 64 if width >= 768 else 1 << max(0, int(width / 12).bit_length() - 1)
+            while width % block:
+                block //= 2
+            self.bilinear_block_size = block
+        if self.pair_channels is None:
+            self.pair_channels = max(8, hidden_size // 3 // 8 * 8)
 
     @property
     def relation_labels(self) -> list[str]:

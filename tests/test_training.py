@@ -276,6 +276,9 @@ def test_every_packaged_config_is_valid_and_follows_the_paper():
             weights = [config.model[key] for key in
                        ("relation_loss_weight", "pair_loss_weight", "cross_matching_loss_weight")]
             assert weights == [1.0, 1.0, 1.0], name
+            # the paper gives no head sizes: the packaged setups keep ATLOP's, whatever the backbone-scaled defaults
+            sizes = [config.model[key] for key in ("classifier_hidden_size", "bilinear_block_size", "pair_channels")]
+            assert sizes == [768, 64, 256], name
     assert (configs["docred_bert_base"].lr_encoder, configs["docred_roberta_large"].lr_encoder) == (5e-5, 3e-5)
     assert configs["cdr_scibert"].encoder == configs["gda_scibert"].encoder == "allenai/scibert_scivocab_cased"
     assert (configs["cdr_scibert"].lr_encoder, configs["cdr_scibert"].epochs, configs["gda_scibert"].epochs) == (
