@@ -6,6 +6,7 @@ import importlib.util
 import os
 import string
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from transformers import BertConfig, BertTokenizer, RobertaConfig, RobertaTokenizer
@@ -99,15 +100,20 @@ def running_in_ci(environ=os.environ) -> bool:
     return environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
 
+def skip_or_fail(message: str) -> NoReturn:
+    """Skip the test for a missing data set or tool, or fail it under ``CI=true``, where CI provides them, so a
+    missing one means a broken job, not a laptop without it."""
+    if running_in_ci():
+        pytest.fail(message + "; CI=true, so this is an error, not a skip")
+    pytest.skip(message)
+
+
 def shared_data(*parts: str) -> Path:
-    """A file under ../shared/data; skips the test when the shared data is not beside the checkout, and fails it
-    under ``CI=true``, where a missing data set means a broken job, not a laptop without the data."""
+    """A file under ../shared/data; skips the test when the shared data is not beside the checkout (fails it under
+    ``CI=true``)."""
     path = SHARED_DATA.joinpath(*parts)
     if not path.exists():
-        message = f"real data not available: {path} is missing (tests read ../shared/data beside the checkout)"
-        if running_in_ci():
-            pytest.fail(message + "; CI=true, so this is an error, not a skip")
-        pytest.skip(message)
+        skip_or_fail(f"real data not available: {path} is missing (tests read ../shared/data beside the checkout)")
     return path
 
 
