@@ -5,7 +5,8 @@
 * Remote code: the checkpoint's ``.py`` files run only with ``trust_remote_code=True``, and never when ``paee_hf`` is
   installed (its own classes load the checkpoint).
 * Resumable training state: the learning-rate schedule is JSON; the pickles accelerate writes (optimizer, RNG states)
-  are read with ``weights_only=True``; a checkpoint with a pickle that accelerate would read without it is refused.
+  are read with ``weights_only=True``, and so is the schedule pickle of earlier versions' checkpoints, which
+  accelerate would read without it.
 
 Every payload appends its name to a marker file if it runs; each test also shows that the payload is live (plain
 ``torch.load`` or ``trust_remote_code=True`` runs it), so an absent marker means the loader refused it.
@@ -14,6 +15,7 @@ Every payload appends its name to a marker file if it runs; each test also shows
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -181,9 +183,9 @@ def test_remote_code_runs_only_with_trust_remote_code(checkpoint, tmp_path):
 # ---------------------------------------------------------------------------------------------------------- resuming
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory) -> Path:
-    """A two-step run with one checkpoint (``step_2``); returns the run's config root."""
+    """A four-step run with checkpoints ``step_2`` and ``step_4``; returns the root its config was made for."""
     root = tmp_path_factory.mktemp("run")
-    train(_config(root, max_steps=2))
+    train(_config(root, max_steps=4))
     return root
 
 
@@ -194,42 +196,63 @@ def run_copy(finished_run, tmp_path) -> Path:
 
 
 def test_a_checkpoint_keeps_the_schedule_as_json_and_pickles_only_what_accelerate_reads_weights_only(run_copy):
-    step = run_copy / "run" / "checkpoints" / "step_2"
+    step = run_copy / "run" / "checkpoints" / "step_4"
     assert sorted(path.name for path in step.iterdir()) == [
         "lr_schedule.json", "model.safetensors", "optimizer.bin", "progress.json", "random_states_0.pkl"]
     schedule = json.loads((step / "lr_schedule.json").read_text())
-    assert schedule["last_epoch"] == 2 and len(schedule["base_lrs"]) == len(schedule["_last_lr"]) >= 2
+    assert schedule["last_epoch"] == 4 and len(schedule["base_lrs"]) == len(schedule["_last_lr"]) >= 2
 
 
 def test_resume_runs_no_code_from_the_checkpoints_pickles(run_copy, caplog):
     """accelerate reads optimizer.bin and random_states_0.pkl with weights_only=True: a payload in the optimizer
-    state makes the checkpoint unloadable, one in the RNG states is ignored (accelerate logs it and goes on)."""
+    state makes the checkpoint unloadable (the run falls back to the previous one), one in the RNG states is skipped
+    (accelerate logs it and goes on)."""
+    caplog.set_level(logging.INFO, logger="paee_hf")
     marker = run_copy / "ran.txt"
-    config = _config(run_copy, max_steps=2)
-    step = run_copy / "run" / "checkpoints" / "step_2"
-    original_optimizer = (step / "optimizer.bin").read_bytes()
+    config = _config(run_copy, max_steps=4)
+    step = run_copy / "run" / "checkpoints" / "step_4"
     for name in ("optimizer.bin", "random_states_0.pkl"):
         torch.save({"state": CodeRunningPickle(marker, name)}, step / name)
-    with pytest.raises(ValueError, match=r"--resume: no checkpoint in .* can be loaded: step_2 \(UnpicklingError: "
-                                         r"Weights only load failed"):
-        train(config, resume=True)
+    assert train(config, resume=True).global_step == 4
+    assert "--resume: cannot load step_4 (UnpicklingError: Weights only load failed" in caplog.text
     assert ran(marker) == []
 
-    (step / "optimizer.bin").write_bytes(original_optimizer)
-    assert train(config, resume=True).global_step == 2
+    torch.save({"state": CodeRunningPickle(marker, "random_states_0.pkl")}, step / "random_states_0.pkl")
+    caplog.clear()
+    assert train(config, resume=True).global_step == 4
+    assert f"resumed from {step} at step 4" in caplog.text
     assert ran(marker) == []
     torch.load(step / "random_states_0.pkl", weights_only=False)  # the payload is live
     assert ran(marker) == ["random_states_0.pkl"]
 
 
-def test_resume_refuses_a_checkpoint_whose_schedule_is_a_pickle(run_copy):
-    """Checkpoints of earlier versions registered the schedule with accelerate, which unpickles
-    custom_checkpoint_<n>.pkl with weights_only=False; such a checkpoint is refused, its pickle never opened."""
+def as_earlier_version(step: Path) -> None:
+    """Rewrite a checkpoint as earlier versions wrote it: the schedule registered with accelerate, which saved its
+    state dict with torch.save as custom_checkpoint_0.pkl."""
+    schedule = json.loads((step / "lr_schedule.json").read_text())
+    (step / "lr_schedule.json").unlink()
+    torch.save(schedule, step / "custom_checkpoint_0.pkl")
+
+
+def test_checkpoints_of_earlier_versions_resume_with_their_schedule_read_weights_only(run_copy):
+    """Their custom_checkpoint_0.pkl, which accelerate would unpickle with weights_only=False, is read with
+    weights_only=True and hidden from accelerate; resuming from step_2 rewrites step_4 bit for bit."""
+    checkpoints = run_copy / "run" / "checkpoints"
+    # copies: load_file maps the file, which the run rewrites
+    uninterrupted = {name: tensor.clone() for name, tensor in
+                     load_file(checkpoints / "step_4" / "model.safetensors").items()}
+    as_earlier_version(checkpoints / "step_2")
+    (checkpoints / "step_4" / "model.safetensors").write_bytes(b"truncated")  # so the run resumes from step_2
+    assert train(_config(run_copy, max_steps=4), resume=True).global_step == 4
+    resumed = load_file(checkpoints / "step_4" / "model.safetensors")
+    assert all(torch.equal(uninterrupted[name], resumed[name]) for name in uninterrupted)
+    assert (checkpoints / "step_2" / "custom_checkpoint_0.pkl").exists()  # the old checkpoint is left as it was
+
     marker = run_copy / "ran.txt"
-    step = run_copy / "run" / "checkpoints" / "step_2"
-    torch.save({"state": CodeRunningPickle(marker, "custom_checkpoint_0.pkl")}, step / "custom_checkpoint_0.pkl")
-    with pytest.raises(ValueError, match=r"step_2 \(written by an older paee-hf, it keeps the learning-rate schedule "
-                                         r"as a pickle \(custom_checkpoint_0.pkl\), which this version does not "
-                                         r"unpickle; finish that run with the paee-hf that started it\)"):
-        train(_config(run_copy, max_steps=2), resume=True)
+    as_earlier_version(checkpoints / "step_4")
+    for step in ("step_2", "step_4"):
+        torch.save({"state": CodeRunningPickle(marker, step)}, checkpoints / step / "custom_checkpoint_0.pkl")
+    with pytest.raises(ValueError, match=r"no checkpoint in .* can be loaded: step_4 \(UnpicklingError: Weights only "
+                                         r"load failed.*step_2 \(UnpicklingError: Weights only load failed"):
+        train(_config(run_copy, max_steps=4), resume=True)
     assert ran(marker) == []

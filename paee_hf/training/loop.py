@@ -14,7 +14,8 @@ The loop is plain PyTorch under ``accelerate`` (no ``Trainer``):
   (:mod:`paee_hf.training.checkpointing`). The data order is a function of the seed and the epoch only, and the RNG
   states are restored, so a resumed run ends with the same weights as an uninterrupted one. The learning-rate
   schedule is kept as JSON (``lr_schedule.json``), not registered with accelerate, whose custom-object files are
-  unpickled without ``weights_only``; accelerate reads the optimizer and RNG pickles with ``weights_only=True``.
+  unpickled without ``weights_only``; accelerate reads the optimizer and RNG pickles with ``weights_only=True``
+  (checkpoints of earlier versions, with the schedule in ``custom_checkpoint_0.pkl``, are read that way too).
 * At the end the best model predicts the test set in CodaLab format (``<output_dir>/result.zip``) and scores it
   when the test documents carry labels; ``<output_dir>/results.json`` sums the run up.
 
@@ -36,6 +37,7 @@ import math
 import os
 import pickle
 import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -92,6 +94,8 @@ logger = get_logger(__name__)
 
 PROGRESS_FILE = "progress.json"
 SCHEDULE_FILE = "lr_schedule.json"
+#: Where checkpoints of earlier versions kept the schedule: accelerate's file for a registered object.
+_LEGACY_SCHEDULE_FILE = "custom_checkpoint_0.pkl"
 RESULTS_FILE = "results.json"
 MODEL_DIR = "model"
 CHECKPOINTS_DIR = "checkpoints"
@@ -571,20 +575,32 @@ def _load_checkpoint(
     it cannot be loaded on some process (then every process returns ``None``, and a later full load replaces
     whatever was loaded in part)."""
     progress = problem = None
-    legacy = sorted(path.name for path in checkpoint.glob("custom_checkpoint_*.pkl"))
     try:
         progress = TrainingProgress.read(checkpoint / PROGRESS_FILE)  # cheap, so first
-        if legacy:  # accelerate would unpickle it with weights_only=False
-            problem = (f"written by an older paee-hf, it keeps the learning-rate schedule as a pickle ({legacy[0]}), "
-                       "which this version does not unpickle; finish that run with the paee-hf that started it")
+        if (checkpoint / _LEGACY_SCHEDULE_FILE).exists():
+            # read here with weights_only=True, and hidden from accelerate, which would unpickle it without
+            schedule = torch.load(checkpoint / _LEGACY_SCHEDULE_FILE, weights_only=True)
+            with _entries_except(checkpoint, _LEGACY_SCHEDULE_FILE) as view:
+                accelerator.load_state(str(view))
         else:
             accelerator.load_state(str(checkpoint))
-            scheduler.load_state_dict(json.loads((checkpoint / SCHEDULE_FILE).read_text(encoding="utf-8")))
+            schedule = json.loads((checkpoint / SCHEDULE_FILE).read_text(encoding="utf-8"))
+        scheduler.load_state_dict(schedule)
     except _UNLOADABLE as error:
         problem = f"{type(error).__name__}: {(str(error).strip().splitlines() or [''])[0]}"
     if _on_any_process(accelerator, problem is not None):
         return None, problem or "it cannot be loaded on another process"
     return progress, None
+
+
+@contextlib.contextmanager
+def _entries_except(directory: Path, excluded: str) -> Iterator[Path]:
+    """A temporary directory of symbolic links to every entry of ``directory`` but ``excluded``."""
+    with tempfile.TemporaryDirectory(prefix="paee-checkpoint-") as view:
+        for entry in directory.iterdir():
+            if entry.name != excluded:
+                os.symlink(entry.resolve(), Path(view) / entry.name)
+        yield Path(view)
 
 
 def _start_tracking(run: _Run) -> None:
