@@ -95,9 +95,10 @@ def minilm_path() -> Path:
     return Path(spec.origin).parent / "model"
 
 
-def running_in_ci(environ=os.environ) -> bool:
-    """``CI`` set to a true value, as GitHub Actions, GitLab CI and most others export it."""
-    return environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+def running_in_ci() -> bool:
+    """``CI`` set to a true value, as GitHub Actions, GitLab CI and most others export it. Reads ``os.environ`` at
+    each call: ``datasets``' ``map(num_proc=...)`` replaces that object, so one bound earlier goes stale."""
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
 
 def skip_or_fail(message: str) -> NoReturn:
