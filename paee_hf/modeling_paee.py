@@ -279,12 +279,20 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
     def from_pretrained(cls, pretrained_model_name_or_path: str, *model_args: Any, **kwargs: Any):
         """Load a PAEE checkpoint (directory or Hub id); a plain backbone is refused with a pointer to [`from_encoder`].
 
+        Weights are read from ``model.safetensors`` only: pickled weights (``pytorch_model.bin``, or a
+        ``transformers_weights`` entry of config.json that names a pickle) can run code when loaded, so they are read
+        only when the caller passes ``use_safetensors=False`` (then with ``torch.load(weights_only=True)``, unless
+        ``weights_only=False`` is passed too).
+
         Raises:
             ValueError: When the checkpoint cannot be found (one line naming it: a missing or private Hub repository,
-                a path that does not exist) or holds another model type.
+                a path that does not exist), holds another model type, or has its weights only as a pickle.
         """
         hub_kwargs = {key: kwargs[key] for key in _HUB_KWARGS if key in kwargs}
         name = os.fspath(pretrained_model_name_or_path)
+        pickles_requested = kwargs.get("use_safetensors") is False
+        if not pickles_requested:
+            kwargs["use_safetensors"] = True
         if kwargs.get("config") is None:
             try:
                 config_dict, _ = PreTrainedConfig.get_config_dict(pretrained_model_name_or_path, **hub_kwargs)
@@ -298,6 +306,12 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
                     f"{str(pretrained_model_name_or_path)!r}, relations=[...], entity_types=[...])."
                 )
             _check_saved_config(name, config_dict)
+        named_weights = (config_dict.get("transformers_weights") if kwargs.get("config") is None
+                         else getattr(kwargs["config"], "transformers_weights", None))
+        # transformers loads a file that config.json names whatever use_safetensors says
+        if named_weights and not pickles_requested and not str(named_weights).endswith(_SAFETENSORS_SUFFIXES):
+            raise ValueError(_pickled_weights_refusal(
+                f"{name}/config.json names {named_weights} as the weights file (transformers_weights)"))
         # mismatched shapes are reported here, naming the files, instead of by transformers' multi-line report
         check_shapes = "ignore_mismatched_sizes" not in kwargs
         wants_info = kwargs.get("output_loading_info", False)
@@ -312,9 +326,8 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
                 "force_download=True), or save the model again."
             ) from None
         except OSError as error:
-            if "no file named" in str(error):
-                raise ValueError(f"{name} holds no weights file (model.safetensors); copy the whole folder that "
-                                 "save_pretrained or `paee train` wrote, weights included.") from None
+            if "no file named" in str(error) or "does not appear to have a file named" in str(error):
+                raise _missing_weights_error(name, kwargs.get("subfolder") or "") from None
             raise _loading_error(pretrained_model_name_or_path, error) from None
         if check_shapes:
             model, info = loaded
@@ -860,6 +873,30 @@ def check_marker_tokens(tokenizer: Any, config: PaeeConfig, source: str | os.Pat
             "which this model (marker_style='entity_tags') was trained with. Use the tokenizer files saved with the "
             "model (save_pretrained writes them), not the backbone's."
         )
+
+
+#: Names of safetensors weight files (one file, or the index of a sharded checkpoint).
+_SAFETENSORS_SUFFIXES = (".safetensors", ".safetensors.index.json")
+#: transformers' names of pickled weights (``torch.save``), which a PAEE checkpoint is never saved with.
+_PICKLED_WEIGHTS = ("pytorch_model.bin", "pytorch_model.bin.index.json")
+
+
+def _missing_weights_error(name: str, subfolder: str) -> ValueError:
+    """No ``model.safetensors``: name the pickled weights a local directory holds instead, if any."""
+    directory = os.path.join(name, subfolder)
+    pickled = [file for file in _PICKLED_WEIGHTS if os.path.isfile(os.path.join(directory, file))]
+    if pickled:
+        return ValueError(_pickled_weights_refusal(f"{name} holds its weights only as {pickled[0]}"))
+    return ValueError(f"{name} holds no weights file (model.safetensors); copy the whole folder that save_pretrained "
+                      "or `paee train` wrote, weights included.")
+
+
+def _pickled_weights_refusal(problem: str) -> str:
+    """``problem`` (which file, where) plus why it is refused and the way out."""
+    return (f"{problem}, a pickle, which can run code when it is loaded; PAEE reads weights from "
+            "model.safetensors only. If you trust where the file comes from, convert it once: "
+            "from_pretrained(path, use_safetensors=False).save_pretrained(path) writes model.safetensors beside it "
+            "(see docs/security.md).")
 
 
 def _loading_error(name_or_path: str | os.PathLike, error: OSError) -> ValueError:

@@ -6,12 +6,12 @@ from __future__ import annotations
 import colorsys
 import importlib.util
 import re
-import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 import torch
+from browser import chromium_executable, pillow_image
 from tiny_models import shared_data, tiny_bert_config, tiny_bert_tokenizer
 from transformers import BertModel
 
@@ -279,10 +279,9 @@ def _screenshot_module():
     return module
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None and shutil.which("chromium-browser") is None,
-                    reason="headless Chromium is not installed (Debian: apt-get install -y chromium)")
 def test_chromium_shows_the_highlights_and_the_graph(tmp_path):
-    image_module = pytest.importorskip("PIL.Image", reason="Pillow is needed to read the screenshot")
+    chromium_executable()
+    image_module = pillow_image()
     html_path = write_predictions_html(tmp_path / "view.html", RAW, FACTS, title="screenshot")
     png = _screenshot_module().chromium_screenshot(html_path, tmp_path / "view.png", width=1000, height=900)
     image = image_module.open(png).convert("RGB")

@@ -73,7 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--max-steps", type=int, metavar="N", help="optimizer steps to run (overrides --epochs)")
     train.add_argument("--seed", type=int, metavar="N", help="seed of weights, dropout and data order")
     train.add_argument("--resume", action="store_true",
-                       help="continue from the newest complete checkpoint in OUTPUT_DIR/checkpoints")
+                       help="continue from the newest complete checkpoint in OUTPUT_DIR/checkpoints; trusted input "
+                            "only: checkpoints hold pickles (optimizer, RNG states), so resume only runs you wrote "
+                            "(docs/security.md)")
     train.add_argument("--overwrite", action="store_true",
                        help="replace a previous run's model and checkpoints in OUTPUT_DIR")
     train.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
