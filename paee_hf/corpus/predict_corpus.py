@@ -340,10 +340,10 @@ def _write_whole(
     relation_names: Mapping[str, str] | None,
 ) -> None:
     """Formats that need every document at once (and the HTML page)."""
-    documents = None
+    originals = documents = None
     if output_format == "docred" or html_file is not None:
-        documents = [as_document(document, index, os.fspath(input_file))
-                     for index, document in enumerate(_iter_input(input_file, data_format))]
+        originals = list(_iter_input(input_file, data_format))
+        documents = [as_document(document, index, os.fspath(input_file)) for index, document in enumerate(originals)]
     if output_format == "jsonl":
         with open(partial, "w", encoding="utf-8") as out:
             for record in records:
@@ -365,5 +365,6 @@ def _write_whole(
                     for document, record in zip(documents, records, strict=True)]
         partial.write_text(json.dumps(labelled, ensure_ascii=False), encoding="utf-8")
     if html_file is not None:
-        write_predictions_html(html_file, documents, [record["relations"] for record in records],
+        # the originals: raw text is shown as written, not as the words it was split into
+        write_predictions_html(html_file, originals, [record["relations"] for record in records],
                                title=f"PAEE predictions: {Path(input_file).name}", relation_names=relation_names)
