@@ -15,12 +15,16 @@ P = M (M - 1) / 2 mention pairs.
   projections is a linear layer over [first; last; max-pool; width]; pooling after the projection C keeps the grid
   H wide instead of D wide.
 * **Mention detector.** A linear layer over the span representation scores {no entity} + the entity types. Loss:
-  cross-entropy averaged over every candidate span, unweighted and without negative sampling (as PURE, Zhong & Chen
-  2021): all candidates are cheap to score, and an unweighted loss keeps ``P(no entity)`` calibrated although only
-  about 1% of the candidates are mentions (Re-DocRED), so ``mention_threshold = 0.5`` means what it says. The
-  no-entity logit carries a fixed offset ``log(99 T)``, so an untrained detector starts at that prior
-  (``P(no entity) = 0.99``) instead of uniform scores, and its first steps are not spent pushing thousands of
-  candidates down (the prior initialisation of focal loss, Lin et al. 2017).
+  cross-entropy over every candidate span (no negative sampling: all candidates are cheap to score, as in PURE,
+  Zhong & Chen 2021), class-weighted: a mention counts ``mention_positive_weight`` times a no-entity span (weighted
+  mean). Only about 1.25% of the candidates are mentions in Re-DocRED, and unweighted the detector learns slowly: heads
+  on frozen MiniLM states, 40 Re-DocRED documents, scored on 20 others, reach mention F1 0.19 / 0.35 after 3 / 10
+  epochs unweighted and 0.50 / 0.55 with weight 10, about JEREX's balance (it samples 200 negatives per document
+  against some 26 mentions). The weight moves the decision boundary (``mention_threshold = 0.5`` then means
+  "10 times the odds of no entity"); 0.5 was the best of 0.3 / 0.5 / 0.7 / 0.85 there. The no-entity logit carries a
+  fixed offset so that an untrained detector starts at the weighted prior of 1% mentions instead of uniform scores,
+  and its first steps are not spent pushing thousands of candidates down (the prior initialisation of focal loss,
+  Lin et al. 2017).
 * **Coreference scorer.** For mentions a before b: ``w . relu(U_a m_a + U_b m_b + U_p (m_a * m_b) + dist + match)``,
   where m are span representations, ``dist`` embeds the bucketed word distance between their starts and ``match``
   two string features of the lower-cased words: exact match, and the same last word (the head of an English noun
@@ -52,7 +56,7 @@ NO_ENTITY = 0
 DISTANCE_BUCKETS = 11
 #: String-match features of a mention pair, indexed ``2 * exact_match + same_last_word``.
 MATCH_FEATURES = 4
-#: Share of candidate spans that are mentions at the start of training (the no-entity logit's offset).
+#: Share of candidate spans that are mentions at the start of training (sets the no-entity logit's offset).
 MENTION_PRIOR = 0.01
 #: Mention pairs scored at once: bounds memory where many mentions are detected (nested spans of a long text).
 PAIR_CHUNK_SIZE = 16384
@@ -204,12 +208,17 @@ class EntityHeads(nn.Module):
         span_size: H (``entity_head_hidden_size``).
         max_width: K (``max_mention_width``).
         dropout: Dropout on the span and pair representations (the backbone's hidden dropout).
+        positive_weight: Weight of a mention against a no-entity span in the mention loss
+            (``mention_positive_weight``).
     """
 
-    def __init__(self, hidden_size: int, num_entity_types: int, span_size: int, max_width: int, dropout: float):
+    def __init__(self, hidden_size: int, num_entity_types: int, span_size: int, max_width: int, dropout: float,
+                 positive_weight: float = 1.0):
         super().__init__()
         self.max_width = max_width
-        self.no_entity_offset = math.log((1 - MENTION_PRIOR) / MENTION_PRIOR * num_entity_types)
+        self.positive_weight = positive_weight
+        # log odds of no entity against one type at the prior, as the weighted loss sees it
+        self.no_entity_offset = math.log((1 - MENTION_PRIOR) / (MENTION_PRIOR * positive_weight) * num_entity_types)
         self.spans = SpanRepresentation(hidden_size, span_size, max_width, dropout)
         self.mention_classifier = nn.Linear(span_size, 1 + num_entity_types)
         self.coreference = CoreferenceScorer(span_size, dropout)
@@ -247,7 +256,7 @@ class EntityHeads(nn.Module):
         targets = torch.full_like(grid.mask, _IGNORE, dtype=torch.long).masked_fill(grid.mask, NO_ENTITY).flatten(1)
         rows = candidate.nonzero(as_tuple=True)
         targets[rows[0], cells[rows]] = gold_mentions[..., MENTION_TYPE][rows] + 1
-        mention_loss = _mean_cross_entropy(grid.logits.flatten(0, 2), targets.flatten())
+        mention_loss = _weighted_cross_entropy(grid.logits.flatten(0, 2), targets.flatten(), self.positive_weight)
 
         spans = spans.masked_fill(~candidate[..., None], -1)
         logits, pairs = self.coreference(
@@ -430,8 +439,13 @@ def _nested(left: tuple[int, int], right: tuple[int, int]) -> bool:
     return (left[0] <= right[0] and right[1] <= left[1]) or (right[0] <= left[0] and left[1] <= right[1])
 
 
-def _mean_cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Cross-entropy averaged over the targets that are not ignored; 0 (in the graph) when there are none."""
-    if not (targets != _IGNORE).any():
+def _weighted_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, positive_weight: float) -> torch.Tensor:
+    """Cross-entropy over the targets that are not ignored, mentions weighted ``positive_weight`` and no-entity spans
+    1 (weighted mean); 0 (in the graph) when every target is ignored."""
+    kept = targets != _IGNORE
+    if not kept.any():
         return logits.sum() * 0.0
-    return F.cross_entropy(logits.float(), targets, ignore_index=_IGNORE)
+    targets = targets[kept]
+    losses = F.cross_entropy(logits[kept].float(), targets, reduction="none")
+    weights = torch.where(targets == NO_ENTITY, 1.0, positive_weight)
+    return (losses * weights).sum() / weights.sum()

@@ -215,6 +215,7 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
             self.entity_heads = EntityHeads(
                 hidden_size, num_types, config.entity_head_hidden_size, config.max_mention_width,
                 dropout=getattr(config.encoder_config, "hidden_dropout_prob", 0.1),
+                positive_weight=config.mention_positive_weight,
             )
         self.post_init()
 

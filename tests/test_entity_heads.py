@@ -122,8 +122,8 @@ def entity_scores(model: PaeeForDocumentRelationExtraction, documents: list[dict
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """A tiny model trained for 24 epochs on 8 synthetic documents (relations, mentions, clusters), with its loss
-    curve and its entity scores on 4 held-out documents before training; ~4 s on one thread."""
+    """A tiny model trained for 28 epochs on 8 synthetic documents (relations, mentions, clusters), with its loss
+    curve and its entity scores on 4 held-out documents before training; ~5 s on one thread."""
     documents = make_varied_documents(8, seed=0)
     held_out = make_varied_documents(4, seed=1)
     model = heads_model().eval()
@@ -134,7 +134,7 @@ def trained(tmp_path_factory):
     optimizer = torch.optim.AdamW([{"params": encoder, "lr": 3e-3}, {"params": heads, "lr": 1e-2}])
     model.train()
     losses = []
-    for _ in range(24):
+    for _ in range(28):
         epoch = []
         for batch in batches:
             output = model(**batch)
@@ -160,6 +160,8 @@ def test_config_switch_fields_and_validation():
         PaeeConfig(mention_threshold=1.5)
     with pytest.raises(ValueError, match="PaeeConfig.max_mention_width must be an integer >= 1, got 0"):
         PaeeConfig(max_mention_width=0)
+    with pytest.raises(ValueError, match="PaeeConfig.mention_positive_weight must be a number > 0, got 0"):
+        PaeeConfig(mention_positive_weight=0)
     with pytest.raises(ValueError, match="PaeeConfig.coreference_loss_weight must be a number >= 0"):
         PaeeConfig(coreference_loss_weight=-1)
     with pytest.raises(ValueError, match="PaeeConfig.entity_heads must be True or False"):
@@ -296,7 +298,8 @@ def test_forward_losses_shapes_and_gradients():
             targets[first, end - first - 1] = type_id + 1
     model.eval()
     single = model(**{key: value[:1] for key, value in batch.items()})
-    expected = F.cross_entropy(single.mention_logits[0][grid_mask], targets[grid_mask])
+    class_weights = torch.tensor([1.0] + [10.0] * len(TYPES))  # mention_positive_weight = 10
+    expected = F.cross_entropy(single.mention_logits[0][grid_mask], targets[grid_mask], weight=class_weights)
     torch.testing.assert_close(single.mention_loss, expected)
     entities = [row[3] for row in batch["gold_mentions"][0].tolist() if row[0] >= 0]
     pairs = torch.triu_indices(gold, gold, 1).T.tolist()  # the order of coreference_logits
@@ -338,12 +341,12 @@ def test_a_tiny_model_learns_mentions_and_clusters(trained):
     mention_losses, coreference_losses = losses[:, 0], losses[:, 1]
     assert mention_losses[-1] < 0.2 * mention_losses[0] and coreference_losses[-1] < 0.2 * coreference_losses[0]
     assert before["mention"] < 0.3 and before["cluster"] < 0.3 and before["entity"] < 0.3, before
-    # measured: training documents 1.0 / 0.93 / 0.93, held-out documents (same names, other sentence orders and
-    # distractors) 0.92 / 0.95 / 0.95 (mention / cluster / entity F1)
+    # measured: 1.0 on the training documents; 0.93 / 0.85 / 0.85 (mention / cluster / entity F1) on the held-out ones
+    # (same names, other sentence orders and distractors)
     learnt = entity_scores(model, documents)
-    assert learnt["mention"] > 0.95 and learnt["cluster"] > 0.85 and learnt["entity"] > 0.85, learnt
+    assert min(learnt.values()) > 0.95, learnt
     generalised = entity_scores(model, held_out)
-    assert min(generalised.values()) > 0.8, generalised
+    assert generalised["mention"] > 0.85 and generalised["cluster"] > 0.7 and generalised["entity"] > 0.7, generalised
 
 
 def test_detect_entities_returns_valid_character_spans_and_cluster_numbers(trained):

@@ -70,7 +70,7 @@ ARCHITECTURE_FIELDS = (
 #: PaeeConfig fields of the joint entity heads, listed in the cards of models that have them.
 ENTITY_HEAD_FIELDS = (
     "entity_heads", "max_mention_width", "mention_threshold", "coreference_threshold", "nested_mentions",
-    "mention_loss_weight", "coreference_loss_weight", "entity_head_hidden_size",
+    "mention_loss_weight", "mention_positive_weight", "coreference_loss_weight", "entity_head_hidden_size",
 )
 
 CITATION = """@misc{huang-paee,
