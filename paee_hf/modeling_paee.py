@@ -12,6 +12,10 @@ P entity pairs, C labels with the threshold class at 0, D backbone width):
 5. [eq. 8] ``z_s = tanh(W_s e_sub + Y_so)``, ``z_o = tanh(W_o e_obj + Y_so)``, grouped bilinear -> logits;
    losses eq. 9-12.
 
+With ``config.entity_heads`` and the plain text given (training), the backbone also encodes the document without
+markers and the entity heads (``entity_heads.py``) add the mention and coreference losses; ``detect_entities`` runs
+them on plain texts.
+
 With ``use_par=False, use_eer=False`` this is ATLOP (localized context pooling, grouped bilinear, adaptive
 thresholding).
 
@@ -829,7 +833,6 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
                 )
         if sentence_spans is not None and sentence_spans.shape[-1] != 2:
             raise ValueError(f"sentence_spans must end in [start, end) pairs, got {tuple(sentence_spans.shape)}.")
-
 
     def _check_entity_head_inputs(
         self,
