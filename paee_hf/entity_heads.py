@@ -18,7 +18,7 @@ P = M (M - 1) / 2 mention pairs.
   cross-entropy over every candidate span (no negative sampling: all candidates are cheap to score, as in PURE,
   Zhong & Chen 2021), class-weighted: a mention counts ``mention_positive_weight`` times a no-entity span (weighted
   mean). Only about 1.25% of the candidates are mentions in Re-DocRED, and unweighted the detector learns slowly: heads
-  on frozen MiniLM states, 40 Re-DocRED documents, scored on 20 others, reach mention F1 0.19 / 0.35 after 3 / 10
+  on frozen MiniLM states, 40 Re-DocRED documents, scored on 20 others, reach mention F1 0.09 / 0.35 after 3 / 10
   epochs unweighted and 0.50 / 0.55 with weight 10, about JEREX's balance (it samples 200 negatives per document
   against some 26 mentions). The weight moves the decision boundary (``mention_threshold = 0.5`` then means
   "10 times the odds of no entity"); 0.5 was the best of 0.3 / 0.5 / 0.7 / 0.85 there. The no-entity logit carries a
