@@ -19,6 +19,7 @@ class DocumentCollator:
     evidence sentences of each pair, present when every feature has ``pair_evidence``; ``entity_order`` (B, E) the
     document's index of each featurized entity (for outputs, not a model input). ``titles`` and ``doc_indices`` stay
     Python lists.
+    Features of the entity heads, when the featurizer made them, are padded by [`pad_entity_head_features`].
 
     Args:
         pad_token_id: The tokenizer's pad token id.
@@ -65,8 +66,33 @@ class DocumentCollator:
                 batch["evidence_labels"] = _dense_evidence(
                     features, batch["pair_indices"].shape[1], batch["sentence_spans"].shape[1]
                 )
+        if any("plain_input_ids" in f for f in features):
+            batch.update(self.pad_entity_head_features(features))
         batch["titles"] = [f.get("title") for f in features]
         batch["doc_indices"] = [f.get("doc_index") for f in features]
+        return batch
+
+    def pad_entity_head_features(self, features: Sequence[Mapping[str, Any]]) -> dict[str, torch.Tensor]:
+        """The entity heads' inputs: ``plain_input_ids`` / ``plain_attention_mask`` (B, Lp) padded like
+        ``input_ids``, ``plain_words`` (B, W, 4) and, when every feature has them, ``gold_mentions`` (B, G, 4), both
+        padded with -1.
+
+        Raises:
+            ValueError: For a batch mixing documents with and without the plain-text features or gold mentions.
+        """
+        for key in ("plain_input_ids", "gold_mentions"):
+            present = [key in f for f in features]
+            if any(present) and not all(present):
+                missing = [f.get("title") for f, has in zip(features, present) if not has]
+                raise ValueError(f"the batch mixes documents with and without {key} (without: {missing}); featurize "
+                                 "them all with the same DocumentFeaturizer(entity_heads=...).")
+        batch = {
+            "plain_input_ids": _pad([f["plain_input_ids"] for f in features], self.pad_token_id),
+            "plain_attention_mask": _pad([[1] * len(f["plain_input_ids"]) for f in features], 0),
+            "plain_words": _pad([f["plain_words"] for f in features], PAD_INDEX, inner_shape=(4,)),
+        }
+        if "gold_mentions" in features[0]:
+            batch["gold_mentions"] = _pad([f["gold_mentions"] for f in features], PAD_INDEX, inner_shape=(4,))
         return batch
 
     def _dense_labels(self, features: Sequence[Mapping[str, Any]], max_pairs: int) -> torch.Tensor:

@@ -39,6 +39,8 @@ _POSITIVE_INTS = (
     "unet_base_channels",
     "unet_depth",
     "evidence_hidden_size",
+    "max_mention_width",
+    "entity_head_hidden_size",
 )
 _OPTIONAL_POSITIVE_INTS = (
     "pair_channels",
@@ -51,7 +53,8 @@ _OPTIONAL_POSITIVE_INTS = (
     "tnet_top_k",
     "pair_chunk_size",
 )
-_BOOLS = ("use_par", "use_eer", "use_ppp", "prune_pairs", "use_evidence", "evidence_guidance")
+_BOOLS = ("use_par", "use_eer", "use_ppp", "prune_pairs", "use_evidence", "evidence_guidance", "entity_heads",
+          "nested_mentions")
 
 
 class PaeeConfig(PreTrainedConfig):
@@ -130,6 +133,23 @@ class PaeeConfig(PreTrainedConfig):
             convention); ``"pytorch"`` leaves the heads' linear layers at PyTorch's default (kaiming-uniform, about
             eight times smaller for the grouped bilinear), as ATLOP does: with ``use_par=False, use_eer=False,
             relation_loss="atlop"`` the model is then ATLOP from its loss to its initial weights.
+        entity_heads: Add the joint entity heads (see ``entity_heads.py``): a typed span mention detector and a
+            mention-pair coreference scorer over the backbone's states of the plain text (no markers), trained with
+            the relation losses from the same DocRED-format annotations; ``model.detect_entities(texts)`` uses them.
+            Off: the model and its checkpoints are exactly those without the heads.
+        mention_loss_weight: Weight of the mention detector's loss in the total loss.
+        mention_positive_weight: Weight of a mention against a candidate span that is none in the mention loss (about
+            1% of the candidates are mentions; 10 learns several times faster than 1, see ``entity_heads.py``).
+        coreference_loss_weight: Weight of the coreference scorer's loss in the total loss.
+        max_mention_width: Longest mention the detector can find, in words. 16 covers every mention of Re-DocRED dev
+            and DWIE dev (the longest has 14 words in both).
+        mention_threshold: A span is a mention when its probability of being one (``1 - P(no entity)``) reaches it.
+        coreference_threshold: Two clusters merge when every pair of their mentions scores at least this
+            (complete linkage).
+        nested_mentions: Keep detected spans nested inside other detected spans. Off (the default), overlapping
+            detections are resolved to the better-scored span; ``paee train`` turns it on when at least 1% of the
+            training mentions are nested (Re-DocRED dev: 0.3%, DWIE dev: 0.04%).
+        entity_head_hidden_size: Width of the span and mention-pair representations of the entity heads.
     """
 
     model_type = "paee"
@@ -182,6 +202,15 @@ class PaeeConfig(PreTrainedConfig):
     evidence_hidden_size: int = 256
     initializer_range: float = 0.02
     head_init: Literal["normal", "pytorch"] = "normal"
+    entity_heads: bool = False
+    mention_loss_weight: float = 1.0
+    mention_positive_weight: float = 10.0
+    coreference_loss_weight: float = 1.0
+    max_mention_width: int = 16
+    mention_threshold: float = 0.5
+    coreference_threshold: float = 0.5
+    nested_mentions: bool = False
+    entity_head_hidden_size: int = 256
 
     #: True once ``import paee_hf`` has registered the pipeline task (never in a checkpoint's remote-code copy).
     pipeline_installed = False
@@ -248,9 +277,18 @@ class PaeeConfig(PreTrainedConfig):
             )
         if not 0.0 < self.evidence_threshold < 1.0:
             raise ValueError(f"PaeeConfig.evidence_threshold must lie in (0, 1), got {self.evidence_threshold!r}.")
-        for field in ("relation_loss_weight", "pair_loss_weight", "cross_matching_loss_weight", "evidence_loss_weight"):
+        for field in ("mention_threshold", "coreference_threshold"):
+            if isinstance(getattr(self, field), bool) or not isinstance(getattr(self, field), (int, float)) or not (
+                0.0 < getattr(self, field) < 1.0
+            ):
+                raise ValueError(f"PaeeConfig.{field} must lie in (0, 1), got {getattr(self, field)!r} (default 0.5).")
+        for field in ("relation_loss_weight", "pair_loss_weight", "cross_matching_loss_weight", "mention_loss_weight",
+                      "coreference_loss_weight", "evidence_loss_weight"):
             if not isinstance(getattr(self, field), (int, float)) or getattr(self, field) < 0:
                 raise ValueError(f"PaeeConfig.{field} must be a number >= 0, got {getattr(self, field)!r}.")
+        weight = self.mention_positive_weight
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not weight > 0:
+            raise ValueError(f"PaeeConfig.mention_positive_weight must be a number > 0, got {weight!r} (default 10).")
         if self.classifier_hidden_size % self.bilinear_block_size:
             raise ValueError(
                 f"PaeeConfig.bilinear_block_size={self.bilinear_block_size} must divide "

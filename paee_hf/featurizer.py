@@ -28,6 +28,8 @@ FEATURE_COLUMNS = (
     "input_ids", "mention_positions", "mention_sentence_ids", "entity_mentions", "entity_types",
     "sentence_spans", "pair_indices", "pair_labels", "pair_evidence", "entity_order", "title", "doc_index",
 )
+#: Extra columns for the entity heads (``entity_heads=True``); see :meth:`DocumentFeaturizer._entity_head_features`.
+ENTITY_HEAD_COLUMNS = ("plain_input_ids", "plain_words", "gold_mentions")
 
 
 class DocumentFeaturizer:
@@ -54,7 +56,8 @@ class DocumentFeaturizer:
       has no ``labels`` (test data);
     * ``pair_evidence`` (P, variable): sorted union of the gold evidence sentence ids of each pair's facts
       (``[]`` = NA or none annotated); ``None`` without ``labels``;
-    * ``title`` and ``doc_index``.
+    * ``title`` and ``doc_index``;
+    * with ``entity_heads``, the inputs of the entity heads (see :meth:`_entity_head_features`).
 
     Args:
         tokenizer: A fast tokenizer (offsets are needed).
@@ -62,6 +65,7 @@ class DocumentFeaturizer:
         entity_type2id: Entity type -> id.
         marker_style: ``"asterisk"`` or ``"entity_tags"`` (then call ``add_marker_tokens`` first).
         source: Name used for the documents in validation messages.
+        entity_heads: Also produce the plain-text features and gold mentions that train the entity heads.
 
     Raises:
         ValueError: For a slow tokenizer, ids that are not 0..n-1, an unknown marker style or missing marker tokens.
@@ -74,6 +78,7 @@ class DocumentFeaturizer:
         entity_type2id: Mapping[str, int],
         marker_style: MarkerStyle = "asterisk",
         source: str = "featurizer input",
+        entity_heads: bool = False,
     ):
         if not getattr(tokenizer, "is_fast", False):
             raise ValueError(f"{type(tokenizer).__name__} is not a fast tokenizer; the featurizer needs offsets. "
@@ -85,6 +90,7 @@ class DocumentFeaturizer:
         self.entity_type2id = dict(entity_type2id)
         self.marker_style = marker_style
         self.source = source
+        self.entity_heads = entity_heads
         self.start_marker_id, self.end_marker_id = marker_token_ids(tokenizer, marker_style)
         self.prefix_ids, self.suffix_ids = _special_token_affixes(tokenizer)
 
@@ -106,9 +112,33 @@ class DocumentFeaturizer:
             return []
         for document, doc_index in zip(documents, doc_indices, strict=True):
             validate_document(document, doc_index, self.source, self.label2id, self.entity_type2id)
+        tokenized = self._tokenize_words([document["sents"] for document in documents])
+        return [self._assemble(document, doc_index, *document_tokens)
+                for document, doc_index, document_tokens in zip(documents, doc_indices, tokenized)]
+
+    def featurize_plain(self, documents: Sequence[Sequence[Sequence[str]]]) -> list[dict[str, Any]]:
+        """The entity heads' inputs of unannotated documents, given as sentences of words (for entity detection).
+
+        Returns:
+            Per document, ``plain_input_ids`` and ``plain_words`` (see :meth:`_entity_head_features`).
+        """
+        features = []
+        for sentences, (token_ids, token_offsets, word_starts, word_ends) in zip(documents,
+                                                                                 self._tokenize_words(documents)):
+            word_tokens = _word_token_ranges(token_offsets, word_starts, word_ends)
+            features.append(self._entity_head_features(sentences, None, token_ids, word_tokens))
+        return features
+
+    def _tokenize_words(self, documents: Sequence[Sequence[Sequence[str]]]) -> list[tuple]:
+        """One batched tokenizer call over the documents' words joined by single spaces.
+
+        Returns:
+            Per document, ``(token_ids, token_offsets, word_starts, word_ends)``, the last two the character offsets of
+            the words in the joined text.
+        """
         texts, word_bounds = [], []
-        for document in documents:
-            words = [word for sentence in document["sents"] for word in sentence]
+        for sentences in documents:
+            words = [word for sentence in sentences for word in sentence]
             starts, ends, offset = [], [], 0
             for word in words:
                 starts.append(offset)
@@ -119,15 +149,15 @@ class DocumentFeaturizer:
         # verbose=False: the "longer than the maximum sequence length" warning does not apply (windowed encoder)
         encodings = self.tokenizer(texts, add_special_tokens=False, truncation=False, padding=False,
                                    verbose=False).encodings
-        return [self._assemble(document, doc_index, encoding.ids, encoding.offsets, *bounds)
-                for document, doc_index, encoding, bounds in zip(documents, doc_indices, encodings, word_bounds)]
+        return [(encoding.ids, encoding.offsets, *bounds) for encoding, bounds in zip(encodings, word_bounds)]
 
     def featurize_batch(self, batch: Mapping[str, list], indices: Sequence[int]) -> dict[str, list]:
         """``datasets.map(batched=True, with_indices=True)`` function: columns of documents -> feature columns."""
         columns = list(batch)
         documents = [{column: batch[column][row] for column in columns} for row in range(len(indices))]
         features = self.featurize_documents(documents, indices)
-        return {name: [feature[name] for feature in features] for name in FEATURE_COLUMNS}
+        columns = FEATURE_COLUMNS + (ENTITY_HEAD_COLUMNS if self.entity_heads else ())
+        return {name: [feature[name] for feature in features] for name in columns}
 
     def _assemble(self, document: Mapping[str, Any], doc_index: int, token_ids: list[int],
                   token_offsets: list[tuple[int, int]], word_starts: list[int], word_ends: list[int]) -> dict[str, Any]:
@@ -135,18 +165,8 @@ class DocumentFeaturizer:
         sentence_first_word = [0]
         for sentence in sentences:
             sentence_first_word.append(sentence_first_word[-1] + len(sentence))
-        word_count = sentence_first_word[-1]
 
-        # token range [first, last) of every word; words with no token (e.g. whitespace) keep an empty range
-        first_token, last_token = [0] * word_count, [0] * word_count
-        seen = [False] * word_count
-        for token_index, (char_start, _) in enumerate(token_offsets):
-            word = bisect.bisect_right(word_starts, char_start) - 1
-            if char_start >= word_ends[word] and word + 1 < word_count:
-                word += 1  # a token on the space between words (SentencePiece's lone "▁") opens the next word
-            if not seen[word]:
-                seen[word], first_token[word] = True, token_index
-            last_token[word] = token_index + 1
+        first_token, last_token, seen = _word_token_ranges(token_offsets, word_starts, word_ends)
 
         entity_order = first_appearance_order(document["vertexSet"])
         vertex_set = [document["vertexSet"][entity] for entity in entity_order]
@@ -193,7 +213,7 @@ class DocumentFeaturizer:
         if labels is not None:
             labels = [{**label, "h": featurized_index[label["h"]], "t": featurized_index[label["t"]]}
                       for label in labels]
-        return {
+        features = {
             "input_ids": input_ids,
             "mention_positions": [start_marker_at[start] for start, _ in mention_words],
             "mention_sentence_ids": [m["sent_id"] for entity in vertex_set for m in entity],
@@ -207,6 +227,54 @@ class DocumentFeaturizer:
             "title": document["title"],
             "doc_index": doc_index,
         }
+        if self.entity_heads:
+            features.update(self._entity_head_features(sentences, document["vertexSet"], token_ids,
+                                                       (first_token, last_token, seen)))
+        return features
+
+    def _entity_head_features(
+        self,
+        sentences: Sequence[Sequence[str]],
+        vertex_set: Sequence[Sequence[Mapping[str, Any]]] | None,
+        token_ids: list[int],
+        word_tokens: tuple[list[int], list[int], list[bool]],
+    ) -> dict[str, list]:
+        """The plain text (the marked input minus its markers) and, for annotated documents, the gold mentions.
+
+        * ``plain_input_ids`` (Lp,): the document's tokens between the tokenizer's special tokens, no markers;
+        * ``plain_words`` (W, 4): per word, its ``[first, end)`` token range in ``plain_input_ids`` (``[-1, -1]``
+          for a word the tokenizer drops), its sentence, and the id of its lower-cased text within the document
+          (equal words, equal ids: the string-match features of coreference);
+        * ``gold_mentions`` (G, 4), when ``vertex_set`` is given: ``[first_word, end_word)`` in document words, the
+          mention's type id and its entity's index, ordered by position. A span annotated for several entities (a
+          composite mention) is kept once, with the first of them.
+
+        ``word_tokens`` is ``(first_token, last_token, seen)`` of :func:`_word_token_ranges`.
+        """
+        first_token, last_token, seen = word_tokens
+        offset = len(self.prefix_ids)
+        text_ids: dict[str, int] = {}
+        plain_words = []
+        words = ((sent_id, word) for sent_id, sentence in enumerate(sentences) for word in sentence)
+        for index, (sent_id, word) in enumerate(words):
+            token_range = [offset + first_token[index], offset + last_token[index]] if seen[index] else [-1, -1]
+            plain_words.append([*token_range, sent_id, text_ids.setdefault(word.lower(), len(text_ids))])
+        features: dict[str, list] = {
+            "plain_input_ids": [*self.prefix_ids, *token_ids, *self.suffix_ids],
+            "plain_words": plain_words,
+        }
+        if vertex_set is not None:
+            sentence_first_word = [0]
+            for sentence in sentences:
+                sentence_first_word.append(sentence_first_word[-1] + len(sentence))
+            mentions: dict[tuple[int, int], list[int]] = {}
+            for entity_index, entity in enumerate(vertex_set):
+                for mention in entity:
+                    first = sentence_first_word[mention["sent_id"]] + mention["pos"][0]
+                    span = (first, first + mention["pos"][1] - mention["pos"][0])
+                    mentions.setdefault(span, [*span, self.entity_type2id[mention["type"]], entity_index])
+            features["gold_mentions"] = [mentions[span] for span in sorted(mentions)]
+        return features
 
     def _pair_labels(self, labels: list[dict] | None, pair_indices: list[list[int]]) -> list[list[int]] | None:
         if labels is None:
@@ -234,6 +302,28 @@ def _pair_evidence(labels: list[dict] | None, pair_indices: list[list[int]]) -> 
         sentences = {sent for sent in label.get("evidence") or () if sent is not None}
         evidence_of_pair.setdefault((label["h"], label["t"]), set()).update(sentences)
     return [sorted(evidence_of_pair.get((head, tail), ())) for head, tail in pair_indices]
+
+
+def _word_token_ranges(
+    token_offsets: list[tuple[int, int]], word_starts: list[int], word_ends: list[int]
+) -> tuple[list[int], list[int], list[bool]]:
+    """Token range ``[first, last)`` of every word, from the tokens' character offsets in the space-joined words.
+
+    Returns:
+        ``first_token``, ``last_token`` and ``seen`` per word; a word with no token (e.g. only characters the
+        tokenizer drops) has ``seen`` False and an empty range.
+    """
+    word_count = len(word_starts)
+    first_token, last_token = [0] * word_count, [0] * word_count
+    seen = [False] * word_count
+    for token_index, (char_start, _) in enumerate(token_offsets):
+        word = bisect.bisect_right(word_starts, char_start) - 1
+        if char_start >= word_ends[word] and word + 1 < word_count:
+            word += 1  # a token on the space between words (SentencePiece's lone "▁") opens the next word
+        if not seen[word]:
+            seen[word], first_token[word] = True, token_index
+        last_token[word] = token_index + 1
+    return first_token, last_token, seen
 
 
 def _special_token_affixes(tokenizer: PreTrainedTokenizerBase) -> tuple[list[int], list[int]]:

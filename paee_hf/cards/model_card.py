@@ -67,6 +67,11 @@ ARCHITECTURE_FIELDS = (
     "pair_loss_weight", "cross_matching_loss_weight", "tnet_window_size", "tnet_window_stride", "tnet_top_k",
     "window_size", "use_evidence", "evidence_guidance", "evidence_loss_weight", "evidence_threshold",
 )
+#: PaeeConfig fields of the joint entity heads, listed in the cards of models that have them.
+ENTITY_HEAD_FIELDS = (
+    "entity_heads", "max_mention_width", "mention_threshold", "coreference_threshold", "nested_mentions",
+    "mention_loss_weight", "mention_positive_weight", "coreference_loss_weight", "entity_head_hidden_size",
+)
 
 CITATION = """@misc{huang-paee,
   title  = {Document-Level Relation Extraction via Pair-Aware and Entity-Enhanced Representation Learning},
@@ -359,8 +364,10 @@ def card_from_paper_setup(card_name: str, configs_dir: str | os.PathLike = CONFI
 
 
 def architecture_of(model_config: Any) -> dict[str, Any]:
-    """The values of :data:`ARCHITECTURE_FIELDS` in a ``PaeeConfig``."""
-    return {name: getattr(model_config, name) for name in ARCHITECTURE_FIELDS}
+    """The values of :data:`ARCHITECTURE_FIELDS` in a ``PaeeConfig``, and of :data:`ENTITY_HEAD_FIELDS` when it has
+    the entity heads."""
+    heads = ENTITY_HEAD_FIELDS if getattr(model_config, "entity_heads", False) else ()
+    return {name: getattr(model_config, name) for name in ARCHITECTURE_FIELDS + heads}
 
 
 def guess_dataset(path: str | os.PathLike | None) -> DatasetInfo | None:
@@ -459,6 +466,7 @@ def render_model_card(card: PaeeCardData, template_path: str | os.PathLike = TEM
         relations_summary=_relations_summary(card),
         entity_types_summary=", ".join(f"`{name}`" for name in card.entity_types) or "those of the training data",
         architecture=[(name, _format_value(value)) for name, value in card.architecture.items()],
+        entity_heads=bool(card.architecture.get("entity_heads")),
         intended_domain=card.dataset.domain if card.dataset else "the domain of its training data",
         example_document=_python_document(_example_for(card)),
         repo_id=card.repo_id or "path/to/this/checkpoint",

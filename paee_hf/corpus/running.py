@@ -39,13 +39,15 @@ def featurize(
     documents: Sequence[Mapping[str, Any]],
     source: str,
 ) -> list[dict[str, Any]]:
-    """Training features of ``documents`` (labels included) with the model's vocabularies (``doc_index`` = position).
+    """Training features of ``documents`` (labels included) with the model's vocabularies (``doc_index`` = position);
+    with ``config.entity_heads`` also the plain text and gold mentions that train the entity heads.
 
     Raises:
         DocumentValidationError: For an invalid document (named after ``source``).
     """
     featurizer = DocumentFeaturizer(tokenizer, model.config.label2id, entity_type_ids(model),
-                                    marker_style=model.config.marker_style, source=source)
+                                    marker_style=model.config.marker_style, source=source,
+                                    entity_heads=model.config.entity_heads)
     return featurizer.featurize_documents(documents, list(range(len(documents))))
 
 

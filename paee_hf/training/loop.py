@@ -100,6 +100,8 @@ RESULTS_FILE = "results.json"
 MODEL_DIR = "model"
 CHECKPOINTS_DIR = "checkpoints"
 SUBMISSION_FILE = "result.zip"
+#: Share of nested training mentions from which the entity heads keep nested detections (``nested_mentions``).
+NESTED_MENTIONS_SHARE = 0.01
 
 
 # ---------------------------------------------------------------------------------------------------------- state
@@ -243,10 +245,16 @@ def load_run_data(config: TrainingConfig) -> RunData:
 def build_model(config: TrainingConfig, data: RunData) -> PaeeForDocumentRelationExtraction:
     """A new PAEE model on the configured backbone with the run's vocabularies and ``config.model`` switches.
 
+    With the entity heads and no explicit ``nested_mentions``, detection keeps nested spans when at least
+    ``NESTED_MENTIONS_SHARE`` of the training mentions are nested (see [`nested_mention_share`]).
+
     Raises:
         ValueError: When the backbone cannot be loaded or a ``model`` value is invalid.
     """
     encoder_name_or_path = resolve_encoder(config.encoder)
+    model_settings = dict(config.model)
+    if model_settings.get("entity_heads") and "nested_mentions" not in model_settings:
+        model_settings["nested_mentions"] = nested_mention_share(data.train) >= NESTED_MENTIONS_SHARE
     id2label = data.relations.id2label
     entity_types = sorted(data.entity_type2id, key=data.entity_type2id.get)
     relation_names = {label: name for label, name in data.relations.names.items() if label in data.relations.label2id}
@@ -260,11 +268,30 @@ def build_model(config: TrainingConfig, data: RunData) -> PaeeForDocumentRelatio
     try:
         return PaeeForDocumentRelationExtraction.from_encoder(
             encoder_name_or_path, relations=[id2label[index] for index in range(1, len(id2label))],
-            entity_types=entity_types, na_label=id2label[0], relation_names=relation_names or None, **config.model,
+            entity_types=entity_types, na_label=id2label[0], relation_names=relation_names or None, **model_settings,
         )
     except OSError as error:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ValueError(f"cannot load encoder {config.encoder!r}: {first_line}") from None
+
+
+def nested_mention_share(documents: Sequence[Mapping[str, Any]]) -> float:
+    """Share of the mention spans that lie inside, or around, another mention span (in the same sentence).
+
+    Re-DocRED dev: 0.32%; DWIE dev: 0.04%.
+    """
+    nested = total = 0
+    for document in documents:
+        spans: dict[int, set[tuple[int, int]]] = {}
+        for entity in document["vertexSet"]:
+            for mention in entity:
+                spans.setdefault(mention["sent_id"], set()).add(tuple(mention["pos"]))
+        for sentence_spans in spans.values():
+            for start, end in sentence_spans:
+                total += 1
+                nested += any((other_start <= start and end <= other_end) or (start <= other_start and other_end <= end)
+                              for other_start, other_end in sentence_spans if (other_start, other_end) != (start, end))
+    return nested / total if total else 0.0
 
 
 def build_optimizer(model: PaeeForDocumentRelationExtraction, config: TrainingConfig) -> torch.optim.AdamW:
