@@ -108,6 +108,34 @@ def test_split_sentences_rules():
     assert len(split_sentences(text, [protected])) == 3
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a sentence starting with a capital outside ASCII
+        ("He lived in Paris. Émile stayed. Çetin left.", ["He lived in Paris.", "Émile stayed.", "Çetin left."]),
+        # lower-case starts of biomedical text: words with a digit or a capital inside
+        ("Tumours grew in treated cells. p53 levels rose. mRNA fell in mice. beta-Blocker therapy ended.",
+         ["Tumours grew in treated cells.", "p53 levels rose.", "mRNA fell in mice.", "beta-Blocker therapy ended."]),
+        # ... but not after abbreviations, initials or dotted forms, and never before an ordinary lower-case word
+        ("Rats got 5 mg i.v. tPA daily, e.g. p53 mice. They lived. The dose was 4 mg. kg daily.",
+         ["Rats got 5 mg i.v. tPA daily, e.g. p53 mice.", "They lived.", "The dose was 4 mg. kg daily."]),
+        # "no." is an abbreviation only before a number; a stop inside quotes ends the sentence
+        ('She said "no." Then she left. See No. 5 and pp. 12-14. He said no. Then he went.',
+         ['She said "no."', "Then she left.", "See No. 5 and pp. 12-14.", "He said no.", "Then he went."]),
+        # a single upper-case letter is an initial only standing alone: "COX-I." and "U/L." end sentences
+        ("It binds subunit COX-I. Injury followed at 10 mumol/L. Results by J. Doe held.",
+         ["It binds subunit COX-I.", "Injury followed at 10 mumol/L.", "Results by J. Doe held."]),
+        # versus and circa stay abbreviations; a lower-case unit before a capital ends a sentence
+        ("Roe v. Wade was decided c. 1973. The reef lies at 16 m. The coast is near.",
+         ["Roe v. Wade was decided c. 1973.", "The reef lies at 16 m.", "The coast is near."]),
+    ],
+    ids=["non_ascii_capital", "lower_case_biomedical", "no_break_after_abbreviation", "no_before_capital",
+         "hyphenated_letter", "versus_circa_units"],
+)
+def test_split_sentences_fixed_misses(text, expected):
+    assert [text[start:end] for start, end in split_sentences(text)] == expected
+
+
 def test_tokenize_words_respects_boundaries():
     text = "Parisian (1,000.5 km) don't"
     words = [text[start:end] for start, end in tokenize_words(text, (0, len(text)), [5])]
