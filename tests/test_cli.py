@@ -16,6 +16,7 @@ from transformers.utils import logging as transformers_logging
 from paee_hf import PaeeForDocumentRelationExtraction
 from paee_hf.cli import commands as cli
 from paee_hf.metrics import evaluate, read_codalab_submission
+from paee_hf.prediction import RelationPredictor
 from paee_hf.training import loop
 from paee_hf.training.config import TrainingConfig
 
@@ -275,3 +276,41 @@ def test_paee_sets_one_switch_for_every_bar_including_trainings(progress_bar_swi
     user_error(capsys, ["train"])
     assert not transformers_logging.is_progress_bar_enabled()
     assert not isinstance(loop.tqdm(total=1, disable=False), std_tqdm)  # the training loop's bar follows
+
+
+@pytest.mark.filterwarnings("ignore:no training facts given")
+def test_evaluate_reports_the_evidence_of_predicted_facts(model_dir, tmp_path, monkeypatch, capsys):
+    """Facts that carry evidence reach the official evidence scores through `paee evaluate` (decoding is replaced by
+    fixed facts so that every number is known by hand)."""
+    document = {
+        "title": "John Smith",
+        "sents": [["John", "Smith", "was", "born", "in", "Paris", "."], ["Paris", "is", "in", "France", "."],
+                  ["He", "works", "for", "Acme", "."]],
+        "vertexSet": [[{"name": "John Smith", "pos": [0, 2], "sent_id": 0, "type": "PER"}],
+                      [{"name": "Paris", "pos": [5, 6], "sent_id": 0, "type": "LOC"},
+                       {"name": "Paris", "pos": [0, 1], "sent_id": 1, "type": "LOC"}],
+                      [{"name": "France", "pos": [3, 4], "sent_id": 1, "type": "LOC"}],
+                      [{"name": "Acme", "pos": [3, 4], "sent_id": 2, "type": "ORG"}]],
+        "labels": [{"h": 0, "t": 1, "r": "P19", "evidence": [0]}, {"h": 1, "t": 2, "r": "P17", "evidence": [1]},
+                   {"h": 0, "t": 3, "r": "P108", "evidence": [2]}],
+    }  # gold evidence: 3 sentences
+    facts = [{"h_idx": 0, "t_idx": 1, "r": "P19", "evidence": [0, 1]},  # right fact, 1 of 2 sentences right
+             {"h_idx": 1, "t_idx": 2, "r": "P17", "evidence": [1]},  # right fact, its sentence right
+             {"h_idx": 3, "t_idx": 2, "r": "P17", "evidence": [2]}]  # wrong fact: its sentence still counts
+    monkeypatch.setattr(RelationPredictor, "decode", lambda self, documents, scored, options: [facts])
+    data_file, output = tmp_path / "dev.json", tmp_path / "metrics.json"
+    data_file.write_text(json.dumps([document]))
+    capsys.readouterr()
+    assert cli.main(["evaluate", "--model", str(model_dir), "--data-file", str(data_file),
+                     "--output", str(output)]) == 0
+    printed = capsys.readouterr().out
+    written = json.loads(output.read_text())
+    # facts: 2 of 3 right -> F1 2/3. evidence: 2 + 1 + 1 = 4 predicted, 1 + 1 = 2 right, 3 gold:
+    # P = 1/2, R = 2/3, F1 = 2 * (1/3) / (7/6) = 4/7 = 57.14 %
+    assert written["f1"] == pytest.approx(2 / 3)
+    assert (written["evidence_precision"], written["evidence_recall"], written["evidence_f1"]) == pytest.approx(
+        (1 / 2, 2 / 3, 4 / 7))
+    assert (written["num_predicted_evidence"], written["num_correct_evidence"], written["num_gold_evidence"]) == (
+        4, 2, 3)
+    lines = {line.split()[0]: line.split()[1] for line in printed.splitlines() if line.startswith("evidence_")}
+    assert lines == {"evidence_precision": "50.00", "evidence_recall": "66.67", "evidence_f1": "57.14"}

@@ -30,27 +30,27 @@ def metric(tmp_path, monkeypatch):
 
 
 def module_inputs(records: list[dict], documents: list[dict]) -> tuple[list[list[dict]], list[str]]:
-    """Group CodaLab records per gold document (known titles only) in the module's row format."""
+    """Group CodaLab records per gold document (known titles only) in the module's row format (evidence kept)."""
     rows = []
     for document in documents:
-        rows.append(
-            [
-                {"h_idx": x["h_idx"], "t_idx": x["t_idx"], "r": x["r"]}
-                for x in records
-                if x["title"] == document["title"]
-            ]
-        )
+        rows.append([{key: value for key, value in x.items() if key != "title"}
+                     for x in records if x["title"] == document["title"]])
     return rows, [json.dumps(document) for document in documents]
 
 
-def known_title_records_without_evidence() -> list[dict]:
-    """The module's inputs can express neither unknown titles nor evidence: compare on records without them."""
+def known_title_records(with_evidence: bool = False) -> list[dict]:
+    """The module's inputs cannot express unknown titles: compare on records without them."""
     titles = {document["title"] for document in gold_documents()}
+    keys = ("title", "h_idx", "t_idx", "r", "evidence") if with_evidence else ("title", "h_idx", "t_idx", "r")
     return [
-        {key: record[key] for key in ("title", "h_idx", "t_idx", "r")}
+        {key: record[key] for key in keys if key in record}
         for record in predictions()
         if record["title"] in titles
     ]
+
+
+def known_title_records_without_evidence() -> list[dict]:
+    return known_title_records(with_evidence=False)
 
 
 def test_module_path_follows_the_evaluate_layout():
@@ -102,7 +102,50 @@ def test_positive_relation_passes_through(metric):
 def test_module_rejects_records_with_other_keys(metric):
     rows, references = module_inputs(known_title_records_without_evidence(), gold_documents())
     rows[1] = [dict(rows[1][0], title="Beta")]
-    with pytest.raises(ValueError, match=r"predictions\[1\]\[0\] must have exactly the keys \['h_idx', 't_idx', 'r'"):
+    with pytest.raises(ValueError, match=r"predictions\[1\]\[0\] must have the keys \['h_idx', 't_idx', 'r'\] and "
+                                         r"optionally \['evidence'\] \(the title comes from references\[1\]\)"):
+        metric.compute(predictions=rows, references=references)
+
+
+def test_module_reports_evidence_scores_as_the_pure_function(metric):
+    records = known_title_records(with_evidence=True)
+    assert any("evidence" in x for x in records) and not all("evidence" in x for x in records)  # mixed on purpose
+    rows, references = module_inputs(records, gold_documents())
+    from_module = metric.compute(predictions=rows, references=references, train_facts=TRAIN_FACTS)
+    assert from_module == metrics.evaluate(records, gold_documents(), train_facts=TRAIN_FACTS)
+    # by hand (test_metrics.test_evidence_scores_by_hand): predicted evidence {0, 2} + {1} + {0} = 4 over the unique
+    # known-title facts (the duplicate's [5] dropped), correct {0} + {1} = 2, gold evidence 9
+    assert (from_module["num_correct_evidence"], from_module["num_predicted_evidence"]) == (2, 4)
+    assert (from_module["evidence_precision"], from_module["evidence_recall"], from_module["evidence_f1"]) == (
+        pytest.approx(2 / 4), pytest.approx(2 / 9), pytest.approx(4 / 13))
+
+
+def test_evidence_through_add_and_add_batch_in_any_order(metric):
+    rows, references = module_inputs(known_title_records(with_evidence=True), gold_documents())
+    # Beta's facts carry no evidence: the first row stored has none, the second has some
+    metric.add(prediction=rows[1], reference=references[1])
+    metric.add_batch(predictions=[rows[0]], references=[references[0]])
+    result = metric.compute(train_facts=set())
+    assert (result["num_correct_evidence"], result["num_predicted_evidence"], result["num_gold_evidence"]) == (2, 4, 9)
+
+
+def test_empty_or_missing_evidence_predicts_no_sentence(metric):
+    document = {"title": "Doc", "vertexSet": [[{"name": "Paris", "sent_id": 0}], [{"name": "France", "sent_id": 0}]],
+                "labels": [{"h": 0, "t": 1, "r": "P17", "evidence": [0]}]}
+    for fact in ({"h_idx": 0, "t_idx": 1, "r": "P17", "evidence": []}, {"h_idx": 0, "t_idx": 1, "r": "P17"}):
+        result = metric.compute(predictions=[[fact]], references=[json.dumps(document)], train_facts=set())
+        assert result["f1"] == 1.0 and result["evidence_f1"] == 0.0 and result["num_gold_evidence"] == 1
+    result = metric.compute(predictions=[[{"h_idx": 0, "t_idx": 1, "r": "P17", "evidence": [0]}]],
+                            references=[json.dumps(document)], train_facts=set())
+    assert result["evidence_f1"] == 1.0
+
+
+@pytest.mark.parametrize("evidence", ["0", [0.5], [-1], [True]])
+def test_module_rejects_malformed_evidence(metric, evidence):
+    rows, references = module_inputs(known_title_records_without_evidence(), gold_documents())
+    rows[0][1]["evidence"] = evidence
+    with pytest.raises(ValueError, match=r"predictions\[0\]\[1\]: 'evidence' must be a list of non-negative sentence "
+                                         r"ids, got "):
         metric.compute(predictions=rows, references=references)
 
 

@@ -23,6 +23,7 @@ from ..modeling_paee import PaeeForDocumentRelationExtraction
 from ..prediction import DecodingOptions, RelationPredictor
 from .loading import load_trained_model
 
+_CODALAB_FACT_FIELDS = ("h_idx", "t_idx", "r", "evidence")
 _FORWARD_INPUTS = frozenset(inspect.signature(PaeeForDocumentRelationExtraction.forward).parameters) - {
     "self", "return_dict"}
 
@@ -112,8 +113,9 @@ def predict_gathered(
 def codalab_records(
     facts_by_document: Sequence[Sequence[Mapping[str, Any]]], documents: Sequence[Mapping[str, Any]]
 ) -> list[dict[str, Any]]:
-    """The flat CodaLab list ``{"title", "h_idx", "t_idx", "r"}`` (what the metrics and the official scorer read)."""
-    return [{"title": document["title"], "h_idx": fact["h_idx"], "t_idx": fact["t_idx"], "r": fact["r"]}
+    """The flat CodaLab list ``{"title", "h_idx", "t_idx", "r"}``, plus ``"evidence"`` where a fact carries it (what
+    the metrics and the official scorer read)."""
+    return [{"title": document["title"], **{key: fact[key] for key in _CODALAB_FACT_FIELDS if key in fact}}
             for document, facts in zip(documents, facts_by_document, strict=True) for fact in facts]
 
 

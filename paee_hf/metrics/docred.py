@@ -21,8 +21,13 @@ Definitions (fact = ``(title, h_idx, t_idx, r)``):
   r) over all mention pairs of the gold entities is a training fact. Those are removed from the precision numerator
   *and* denominator: ``ign_precision = (correct - in_train) / (predicted - in_train)``; recall is the normal one.
   Without training facts nothing is removed and ``ign_f1 == f1`` (a warning says so).
-* ``evidence_*``: the official supporting-evidence scores (sentence ids of correct predictions against the gold
-  evidence); 0.0 when the predictions carry no ``evidence``.
+* ``evidence_*``: the official supporting-evidence scores. Precision's denominator is every evidence sentence of
+  every (de-duplicated, known-title) prediction, right fact or wrong; its numerator counts, for correct facts only,
+  the predicted sentences that are in the gold evidence; recall's denominator is the official ``tot_evidences``: the
+  length of every gold ``evidence`` list as written, summed over all gold labels (a repeated sentence id counts
+  twice, and a repeated gold fact adds its evidence again while only the last copy's evidence is matched). A
+  prediction's own repeated sentence ids count once. 0.0 when the predictions carry no ``evidence``; the counts are
+  ``num_predicted_evidence``, ``num_gold_evidence`` and ``num_correct_evidence``.
 * ``rela_*`` (the paper's "Rela"): the NA / non-NA decision per ordered entity pair. A pair is predicted relational
   when some prediction names it, gold relational when some gold fact does. Precision, recall and F1 are over those
   pairs (``rela_f1`` is the paper's Rela); ``rela_accuracy`` is the share of right decisions among all ``n(n-1)``
@@ -79,8 +84,8 @@ class _Gold:
     """Gold documents by title and the de-duplicated gold facts with their evidence."""
 
     documents: dict[str, _GoldDocument]
-    facts: dict[FactKey, tuple]  # fact -> its gold evidence sentence ids
-    num_evidence: int  # official ``tot_evidences``: sum of len(evidence) over the gold facts
+    facts: dict[FactKey, tuple]  # fact -> its gold evidence sentence ids (the last copy's, as the official ``std``)
+    num_evidence: int  # official ``tot_evidences``: sum of len(evidence) over every gold label, repeats included
 
 
 def _is_index(value: Any) -> bool:
@@ -222,6 +227,7 @@ def _parse_document(document: Any, where: str) -> tuple[str, _GoldDocument, list
 def _parse_gold(documents: Iterable[Mapping[str, Any]], argument: str = "gold_documents") -> _Gold:
     by_title: dict[str, _GoldDocument] = {}
     facts: dict[FactKey, tuple] = {}
+    num_evidence = 0
     for index, document in enumerate(documents):
         title, parsed, labels = _parse_document(document, f"{argument}[{index}]")
         if title in by_title:
@@ -231,10 +237,12 @@ def _parse_gold(documents: Iterable[Mapping[str, Any]], argument: str = "gold_do
             )
         by_title[title] = parsed
         for label in labels:
-            # setdefault: a gold fact listed twice counts once, as the official script's dict does
+            # as the official script: a fact listed twice is one key of ``std`` holding the last copy's evidence,
+            # while ``tot_evidences`` adds the evidence of every copy
             fact = (title, int(label["h"]), int(label["t"]), label["r"])
-            facts.setdefault(fact, tuple(label.get("evidence", [])))
-    num_evidence = sum(len(evidence) for evidence in facts.values())
+            evidence = tuple(label.get("evidence", []))
+            facts[fact] = evidence
+            num_evidence += len(evidence)
     return _Gold(by_title, facts, num_evidence)
 
 
@@ -502,6 +510,9 @@ def evaluate(
         num_gold=len(gold.facts),
         num_correct=len(correct),
         num_correct_in_train=correct_in_train,
+        num_predicted_evidence=predicted_evidence,
+        num_gold_evidence=gold.num_evidence,
+        num_correct_evidence=correct_evidence,
         num_train_facts=len(train_set) if train_set is not None else 0,
     )
     results["per_relation"] = _per_relation(records, gold, correct, relation_names)

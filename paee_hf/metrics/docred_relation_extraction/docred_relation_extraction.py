@@ -7,12 +7,13 @@ Load it offline from the installed package (never from the Hub)::
 
     metric = evaluate.load(EVALUATE_MODULE_PATH)
 
-One row per gold document: ``predictions`` is the list of facts predicted for that document, ``references`` the
-document itself as a JSON string (DocRED documents are too irregular for an Arrow schema: extra mention fields, ragged
-lists).
+One row per gold document: ``predictions`` is the list of facts predicted for that document (each may carry its
+``evidence`` sentence ids), ``references`` the document itself as a JSON string (DocRED documents are too irregular
+for an Arrow schema: extra mention fields, ragged lists).
 """
 
 import json
+import numbers
 
 import datasets
 import evaluate
@@ -20,6 +21,8 @@ import evaluate
 from paee_hf import metrics
 
 PREDICTION_KEYS = ("h_idx", "t_idx", "r")
+OPTIONAL_PREDICTION_KEYS = ("evidence",)
+ALLOWED_PREDICTION_KEYS = frozenset(PREDICTION_KEYS + OPTIONAL_PREDICTION_KEYS)
 
 _DESCRIPTION = """\
 DocRED-style document-level relation extraction scores, computed exactly as paee_hf.metrics.evaluate (the official
@@ -30,8 +33,9 @@ binary positive-class F1 used for CDR/GDA and a per-relation table. Scores are f
 
 _KWARGS_DESCRIPTION = """
 Args:
-    predictions: one list per document of predicted facts {"h_idx": int, "t_idx": int, "r": str} (exactly these keys;
-        the title comes from the aligned reference, evidence is not carried, so evidence_* scores are 0.0).
+    predictions: one list per document of predicted facts {"h_idx": int, "t_idx": int, "r": str} with optionally
+        "evidence": [sentence ids] (no other keys; the title comes from the aligned reference). Facts without
+        evidence predict no evidence sentence, as in the official scorer; evidence_* are 0.0 when none has any.
     references: one DocRED document per row as a JSON string (json.dumps(document)) with title, vertexSet, labels.
     train_facts: optional (name_h, name_t, r) triples for Ign F1 (paee_hf.metrics.load_train_facts).
     train_documents: optional labelled training documents for Ign F1 (instead of train_facts).
@@ -73,12 +77,35 @@ def _check_prediction_rows(predictions, first_row: int = 0) -> None:
         if not isinstance(facts, (list, tuple)):
             raise ValueError(f"predictions[{row}] must be the list of facts predicted for document {row}")
         for index, fact in enumerate(facts):
-            if not isinstance(fact, dict) or set(fact) != set(PREDICTION_KEYS):
+            if not isinstance(fact, dict) or not set(PREDICTION_KEYS) <= set(fact) <= ALLOWED_PREDICTION_KEYS:
                 found = sorted(fact) if isinstance(fact, dict) else type(fact).__name__
                 raise ValueError(
-                    f"predictions[{row}][{index}] must have exactly the keys {list(PREDICTION_KEYS)} (the title comes "
-                    f"from references[{row}]), got {found}"
+                    f"predictions[{row}][{index}] must have the keys {list(PREDICTION_KEYS)} and optionally "
+                    f"{list(OPTIONAL_PREDICTION_KEYS)} (the title comes from references[{row}]), got {found}"
                 )
+            evidence = fact.get("evidence")
+            if evidence is not None and not (
+                isinstance(evidence, (list, tuple))
+                and all(isinstance(sent, numbers.Integral) and not isinstance(sent, bool) and sent >= 0
+                        for sent in evidence)
+            ):
+                raise ValueError(
+                    f"predictions[{row}][{index}]: 'evidence' must be a list of non-negative sentence ids, "
+                    f"got {evidence!r}"
+                )
+
+
+def _with_evidence_column(predictions):
+    """The rows with ``evidence: None`` on facts that carry none: the Arrow schema has the column on every fact (and
+    evaluate's type check fails on a missing key); None keeps "no evidence given" apart from ``[]``."""
+    if predictions is None:
+        return None
+    return [[{"evidence": None, **fact} for fact in facts] for facts in predictions]
+
+
+def _without_missing_evidence(fact: dict) -> dict:
+    """A stored fact as the CodaLab record fields, without the evidence column where the fact carried none."""
+    return {key: value for key, value in fact.items() if key != "evidence" or value is not None}
 
 
 @evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
@@ -97,6 +124,7 @@ class DocredRelationExtraction(evaluate.Metric):
                             "h_idx": datasets.Value("int64"),
                             "t_idx": datasets.Value("int64"),
                             "r": datasets.Value("string"),
+                            "evidence": datasets.List(datasets.Value("int64")),
                         }
                     ),
                     "references": datasets.Value("string"),
@@ -108,11 +136,13 @@ class DocredRelationExtraction(evaluate.Metric):
     def add_batch(self, *, predictions=None, references=None, **kwargs):
         """Check the prediction records, then store the batch (``compute`` stores its inputs through this too)."""
         _check_prediction_rows(predictions, first_row=len(self))
-        super().add_batch(predictions=predictions, references=references, **kwargs)
+        super().add_batch(predictions=_with_evidence_column(predictions), references=references, **kwargs)
 
     def add(self, *, prediction=None, reference=None, **kwargs):
         """Check one document's prediction records, then store it."""
         _check_prediction_rows([prediction] if prediction is not None else None, first_row=len(self))
+        if prediction is not None:
+            prediction = _with_evidence_column([prediction])[0]
         super().add(prediction=prediction, reference=reference, **kwargs)
 
     def _compute(
@@ -140,7 +170,7 @@ class DocredRelationExtraction(evaluate.Metric):
                 )
             gold_documents.append(document)
         records = [
-            {"title": document["title"], **fact}
+            {"title": document["title"], **_without_missing_evidence(fact)}
             for document, facts in zip(gold_documents, predictions)
             for fact in facts
         ]
