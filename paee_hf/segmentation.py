@@ -75,6 +75,28 @@ def split_sentences(text: str, protected_spans: Iterable[tuple[int, int]] = ()) 
     return [_strip(text, span) for span in spans if text[span[0]:span[1]].strip()]
 
 
+def sentences_from_starts(
+    text: str, starts: Iterable[int], protected_spans: Iterable[tuple[int, int]] = ()
+) -> list[tuple[int, int]]:
+    """Sentences that begin at given offsets (a sentence splitter's or spaCy's), except inside a protected span.
+
+    Args:
+        text: The document text.
+        starts: Offsets where sentences begin; the text before the first one joins the first sentence.
+        protected_spans: ``(start, end)`` character spans no sentence break may fall inside (mentions).
+
+    Returns:
+        ``[(start, end), ...]`` in text order, surrounding whitespace excluded, covering every non-space character.
+    """
+    inside = [False] * (len(text) + 1)
+    for start, end in protected_spans:
+        inside[start + 1 : end] = [True] * max(0, end - start - 1)
+    breaks = sorted(starts)[1:]  # the first sentence starts at 0, whatever text comes before the first start
+    cuts = [0, *sorted({start for start in breaks if 0 < start < len(text) and not inside[start]}), len(text)]
+    spans = [_strip(text, (left, right)) for left, right in zip(cuts, cuts[1:])]
+    return [span for span in spans if span[0] < span[1]]
+
+
 def tokenize_words(text: str, span: tuple[int, int], boundaries: Sequence[int]) -> list[tuple[int, int]]:
     """Character spans of the words of ``text[span[0]:span[1]]``, split at every offset in ``boundaries``.
 

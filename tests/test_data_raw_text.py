@@ -40,7 +40,37 @@ def test_sentences_words_and_mentions():
     ]
     assert document["title"] == "Smith"
     assert document["entity_names"] == ["John Smith", "Paris", "Acme Corp."]
+    assert document["sentence_char_spans"] == [[0, 41], [42, 85], [87, 104]]
+    assert [text[start:end] for start, end in document["sentence_char_spans"]][2] == "It has 3.5 staff."
     validate_document(document, 0, "raw")
+
+
+def test_given_sentences_are_used_except_a_break_inside_a_mention():
+    text = "Intro words John Smith met Dr. Jones. He left. Then he came."
+    document = from_raw_text({"text": text, "sentence_char_spans": [[12, 29], [31, 46], [47, 60]], "entities": [
+        {"type": "PER", "mentions": [span(text, "John Smith")]},
+        {"type": "PER", "mentions": [span(text, "Dr. Jones")]},  # the given break at 31 falls inside it
+    ]})
+    # only starts matter: "Intro words" joins the first sentence; the break at 31 is dropped, the one at 47 kept
+    assert document["sentence_char_spans"] == [[0, 46], [47, 60]]
+    assert document["sents"] == [["Intro", "words", "John", "Smith", "met", "Dr", ".", "Jones", ".", "He", "left",
+                                  "."], ["Then", "he", "came", "."]]
+
+
+@pytest.mark.parametrize(
+    ("spans", "message"),
+    [
+        ("0-10", r"sentence_char_spans is a string, not a list"),
+        ([[0, 5], [4, 9]], r"sentence_char_spans\[1\] \[4, 9\) is empty, outside the text \(length 13\) or before the "
+                           r"end of the previous sentence"),
+        ([[0, 20]], r"sentence_char_spans\[0\] \[0, 20\) is empty, outside the text"),
+        ([[0, 5, 9]], r"sentence_char_spans\[0\] is \[0, 5, 9\]. Give each sentence as \[start, end\]"),
+    ],
+)
+def test_malformed_given_sentences(spans, message):
+    with pytest.raises(DocumentValidationError, match=message):
+        from_raw_text({"text": "Paris. Rome..", "sentence_char_spans": spans,
+                       "entities": [{"type": "LOC", "mentions": [{"start": 0, "end": 5}]}]}, 0, "raw")
 
 
 def test_no_sentence_break_inside_a_mention_and_mention_bounds_split_words():
