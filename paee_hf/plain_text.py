@@ -64,14 +64,28 @@ def plain_text_and_title(item: Any, index: int, source: str) -> tuple[str, str |
     return text, title
 
 
-def no_recognizer_error(source: str, index: int, title: str | None) -> DocumentValidationError:
-    """The error for plain text when nothing can find its entities: it names the options."""
-    return DocumentValidationError(
-        source, index, title, "entities",
-        "are not given, and this checkpoint has no entity heads (config.entity_heads is false) to find them",
-        f"Pass {RECOGNIZER_OPTIONS}; on the command line `paee extract --recognizer SPEC`; or give the entities: "
-        '{"text": ..., "entities": [{"mentions": [{"start", "end"}], "type"}]}',
-    )
+def no_recognizer_error(
+    source: str, index: int, title: str | None, reads_plain_text: bool = True
+) -> DocumentValidationError:
+    """The error for plain text when nothing can find its entities: it names the options.
+
+    Args:
+        source: Name of the input.
+        index: The document's position.
+        title: Its title, if any.
+        reads_plain_text: Whether the caller reads plain text (``model.predict``, ``extract``, the pipeline) and only
+            lacks a recognizer, or reads documents with entities only (``paee predict``, the HTML view).
+    """
+    if reads_plain_text:
+        problem = "are not given, and this checkpoint has no entity heads (config.entity_heads is false) to find them"
+        fix = f"Pass {RECOGNIZER_OPTIONS}; on the command line `paee extract --recognizer SPEC`"
+    else:
+        problem = "are not given, and this reads documents with entities only"
+        fix = ("For plain text use model.extract / model.predict (recognizer=...) or `paee extract --recognizer "
+               "SPEC`")
+    return DocumentValidationError(source, index, title, "entities", problem,
+                                   f'{fix}; or give the entities: {{"text": ..., "entities": [{{"mentions": '
+                                   '[{"start", "end"}], "type"}]}')
 
 
 class TextReader:

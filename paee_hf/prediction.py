@@ -50,7 +50,7 @@ def as_document(document: Any, index: int, source: str, require_entities: bool =
     """
     if is_plain_text(document):
         _, title = plain_text_and_title(document, index, source)
-        raise no_recognizer_error(source, index, title)
+        raise no_recognizer_error(source, index, title, reads_plain_text=False)
     if isinstance(document, Mapping) and "text" in document:
         return from_raw_text(document, index, source, require_entities)
     if isinstance(document, Mapping) and "sents" in document and "vertexSet" in document:

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
+import textwrap
 
 import pytest
 import torch
 from prediction_fixtures import RAW_DOCUMENT
 from test_cli import user_error
-from tiny_models import tiny_bert_tokenizer
+from tiny_models import scaled_timeout, tiny_bert_tokenizer
 from transformers import BertConfig, BertForTokenClassification, pipeline
 
 from paee_hf.cli import commands as cli
@@ -267,6 +271,35 @@ def test_stream_and_the_pipeline_return_records_for_plain_text(model, model_dir)
                                                                              threshold=0.9)[0]
 
 
+def test_plain_text_through_remote_code_without_the_package(model, model_dir, tmp_path):
+    """The checkpoint's own copy of the code (trust_remote_code, paee_hf not importable) reads plain text too."""
+    expected = model.extract(TEXT, recognizer=recognize)[0]
+    script = textwrap.dedent(
+        f"""
+        import json, sys
+        sys.modules["paee_hf"] = None  # any import of the package now fails
+        import torch
+        torch.set_num_threads({torch.get_num_threads()})
+        from transformers import AutoModel, pipeline
+        found = json.loads({json.dumps(json.dumps(FOUND))})
+        recognize = lambda text: [dict(mention) for mention in found]
+        model = AutoModel.from_pretrained({str(model_dir)!r}, trust_remote_code=True).eval()
+        assert "paee_hf" not in type(model).__module__
+        extractor = pipeline(model={str(model_dir)!r}, trust_remote_code=True, recognizer=recognize)
+        print(json.dumps([model.extract({TEXT!r}, recognizer=recognize)[0], extractor({TEXT!r})]))
+        """
+    )
+    env = {**os.environ, "HF_HOME": str(tmp_path / "hf_home"), "HF_HUB_OFFLINE": "1"}
+    env.pop("PYTHONPATH", None)
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
+                            timeout=scaled_timeout(300))
+    assert result.returncode == 0, result.stderr[-3000:]
+    for remote in json.loads(result.stdout.strip().splitlines()[-1]):
+        assert remote["entities"] == expected["entities"]
+        assert [(f["h_idx"], f["t_idx"], f["r"]) for f in remote["relations"]] == [
+            (f["h_idx"], f["t_idx"], f["r"]) for f in expected["relations"]]
+
+
 # ---------------------------------------------------------------------------------------------------------- hf models
 @pytest.fixture(scope="module")
 def token_classifier_dir(tmp_path_factory):
@@ -360,6 +393,9 @@ def test_paee_extract_writes_records_and_a_page_with_clusters(model, model_dir, 
         ("bad_label_map", ["--label-map 'GPE' is not understood; give --label-map LABEL=TYPE"]),
         ("existing_output", ["facts.jsonl exists; pass --overwrite to replace it"]),
         ("missing_spacy_model", ["recognizer spacy:absent_model_xyz:", "pip install"]),
+        ("predict_plain_text", ["texts.jsonl, document 0 (without a title): entities are not given, and this reads "
+                                "documents with entities only. For plain text use model.extract",
+                                "`paee extract --recognizer SPEC`"]),
     ],
 )
 def test_paee_extract_user_errors_are_one_line(case, model_dir, tmp_path, capsys, fragments):
@@ -377,6 +413,10 @@ def test_paee_extract_user_errors_are_one_line(case, model_dir, tmp_path, capsys
         output.write_text("")
     elif case == "missing_spacy_model":
         argv += ["--recognizer", "spacy:absent_model_xyz"]
+    elif case == "predict_plain_text":
+        (tmp_path / "texts.jsonl").write_text(json.dumps({"text": TEXT}) + "\n")
+        argv = ["predict", "--model", str(model_dir), "--input", str(tmp_path / "texts.jsonl"), "--output",
+                str(output)]
     line = user_error(capsys, argv)
     for fragment in fragments:
         assert fragment in line, (fragment, line)
