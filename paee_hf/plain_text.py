@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NoReturn
 
 from .mention_grouping import Grouping, MentionGrouper
@@ -150,9 +150,10 @@ class TextReader:
             RecognizerError: A recognizer, grouping or sentence splitter whose result is unusable.
         """
         plain = [is_plain_text(item) for item in items]
-        prepared = [self._with_sentences(item, index) if self.sentence_splitter and isinstance(item, Mapping)
-                    and "text" in item and not is_plain else item
-                    for item, index, is_plain in zip(items, indices, plain)]
+        prepared = list(items)
+        if self.sentence_splitter is not None:  # documents with entities get the splitter's sentences too
+            prepared = [item if is_plain else self._with_sentences(item, index)
+                        for item, index, is_plain in zip(items, indices, plain)]
         positions = [position for position, is_plain in enumerate(plain) if is_plain]
         if not positions:
             return prepared, plain
@@ -173,7 +174,7 @@ class TextReader:
 
     def report(self) -> None:
         """Log one warning on the mentions dropped for labels the model has no type for (if any) since the last."""
-        message = self.labels.drop_report(self.recognizer.name if self.recognizer else "?")
+        message = self.labels.drop_report(self.recognizer.name) if self.recognizer is not None else None
         if message:
             logger.warning(message)
 
@@ -212,9 +213,10 @@ class TextReader:
         return clusters
 
     def _split(self, text: str, index: int) -> list[tuple[int, int]]:
-        spans = self.sentence_splitter(text)
+        found = self.sentence_splitter(text)
+        spans = list(found) if isinstance(found, Iterable) and not isinstance(found, (str, bytes, Mapping)) else [found]
         checked, previous_end = [], 0
-        for span in spans if isinstance(spans, Sequence) and not isinstance(spans, str) else [spans]:
+        for span in spans:
             valid = (isinstance(span, Sequence) and len(span) == 2
                      and all(isinstance(value, int) and not isinstance(value, bool) for value in span))
             if not valid or not previous_end <= span[0] < span[1] <= len(text):
@@ -226,9 +228,11 @@ class TextReader:
             previous_end = span[1]
         return checked
 
-    def _with_sentences(self, document: Mapping[str, Any], index: int) -> Any:
-        """A document with entities, given the sentence splitter's sentences (unless it has its own)."""
-        if document.get("sentence_char_spans") is not None or not isinstance(document.get("text"), str):
+    def _with_sentences(self, document: Any, index: int) -> Any:
+        """A raw-text document with entities, given the sentence splitter's sentences (unless it has its own); any
+        other document unchanged."""
+        if (not isinstance(document, Mapping) or not isinstance(document.get("text"), str)
+                or document.get("sentence_char_spans") is not None):
             return document
         return {**document, "sentence_char_spans": [list(span) for span in self._split(document["text"], index)]}
 
