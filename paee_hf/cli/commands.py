@@ -47,7 +47,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every ``paee`` subcommand."""
     parser = _Parser(
-        prog="paee", description="PAEE document-level relation extraction: train, evaluate, predict.",
+        prog="paee", description="PAEE document-level relation extraction: train, evaluate, predict, extract.",
         epilog=f"Packaged configs (use the name with --config): {', '.join(packaged_configs())}.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
