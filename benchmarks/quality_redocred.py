@@ -31,11 +31,16 @@ DEFAULT_DATA = REPO.parent / "shared" / "data"
 #: Table 5 of the paper: one component off at a time; "atlop" is w/o PAR and w/o EER (our ATLOP baseline).
 VARIANTS: dict[str, dict] = {
     "paee": {},
-    "atlop": {"use_par": False, "use_eer": False},
+    # ATLOP from its loss to its initial weights (issue 12 section 2)
+    "atlop": {"use_par": False, "use_eer": False, "relation_loss": "atlop", "head_init": "pytorch"},
     "no_par": {"use_par": False},
     "no_eer": {"use_eer": False},
     "no_sw": {"filling": "zero"},
     "no_ppp": {"use_ppp": False},
+    # issue 11: evidence prediction only (the scorer learns from detached inputs: relations exactly PAEE's) and
+    # DREEAM-style evidence guidance (the evidence loss also trains the attention and the token states)
+    "evidence_only": {"use_evidence": True, "evidence_guidance": False},
+    "evidence_guided": {"use_evidence": True, "evidence_guidance": True},
 }
 
 #: A PAEE sized for 2 CPU cores: the paper's structure with narrower heads (same for every variant).
@@ -111,7 +116,8 @@ def run_variant(name: str, args: argparse.Namespace, train: Path, dev: Path) -> 
     metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
     return {"variant": name, "switches": VARIANTS[name], "train_seconds": round(train_seconds, 1),
             **{key: metrics[key] for key in ("f1", "ign_f1", "precision", "recall", "rela_f1", "rela_accuracy",
-                                             "intra_f1", "inter_f1")}}
+                                             "intra_f1", "inter_f1", "evidence_precision", "evidence_recall",
+                                             "evidence_f1")}}
 
 
 def main() -> None:
@@ -138,10 +144,12 @@ def main() -> None:
             args.output.parent.mkdir(parents=True, exist_ok=True)
             args.output.write_text(json.dumps({"epochs": args.epochs, "seed": args.seed, "jobs": args.jobs,
                                                "model": MODEL, "rows": rows}, indent=1), encoding="utf-8")
-    print(f"\n{'variant':<8} {'F1':>6} {'Ign F1':>7} {'Rela F1':>8} {'intra':>6} {'inter':>6} {'train s':>8}")
+    print(f"\n{'variant':<16} {'F1':>6} {'Ign F1':>7} {'Rela F1':>8} {'intra':>6} {'inter':>6} {'Evi F1':>7} "
+          f"{'train s':>8}")
     for row in rows:
-        print(f"{row['variant']:<8} {100 * row['f1']:6.2f} {100 * row['ign_f1']:7.2f} {100 * row['rela_f1']:8.2f} "
-              f"{100 * row['intra_f1']:6.2f} {100 * row['inter_f1']:6.2f} {row['train_seconds']:8.1f}")
+        print(f"{row['variant']:<16} {100 * row['f1']:6.2f} {100 * row['ign_f1']:7.2f} {100 * row['rela_f1']:8.2f} "
+              f"{100 * row['intra_f1']:6.2f} {100 * row['inter_f1']:6.2f} {100 * row['evidence_f1']:7.2f} "
+              f"{row['train_seconds']:8.1f}")
 
 
 if __name__ == "__main__":

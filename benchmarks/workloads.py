@@ -238,7 +238,9 @@ def build_workload(spec: WorkloadSpec, pad_token_id: int) -> Workload:
     batches = []
     for start in range(0, len(features), spec.batch_size):
         batch = collator(features[start : start + spec.batch_size])
-        batches.append({key: value for key, value in batch.items() if isinstance(value, torch.Tensor)})
+        # entity_order maps outputs back to the documents' indices; it is not a model input
+        batches.append({key: value for key, value in batch.items()
+                        if isinstance(value, torch.Tensor) and key != "entity_order"})
     return Workload(spec, batches, _statistics(features, batches))
 
 

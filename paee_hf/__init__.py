@@ -29,6 +29,7 @@ CHECKPOINT_CODE_FILES = (
     "document_encoder.py",
     "entity_enhanced.py",
     "entity_pooling.py",
+    "evidence.py",
     "featurizer.py",
     "losses.py",
     "markers.py",

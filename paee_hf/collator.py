@@ -15,7 +15,10 @@ class DocumentCollator:
     (B, M); ``entity_mentions`` (B, E, K); ``entity_types`` (B, E); ``sentence_spans`` (B, S, 2); ``pair_indices``
     (B, P, 2), all ``torch.long`` and padded with -1 (``input_ids`` with the pad token id, ``attention_mask`` with 0);
     ``labels`` (B, P, C) float32 multi-hot with column 0 (NA) set for pairs without relation and padded pairs all
-    zero, present only when every feature has ``pair_labels``. ``titles`` and ``doc_indices`` stay Python lists.
+    zero, present only when every feature has ``pair_labels``; ``evidence_labels`` (B, P, S) float32 multi-hot gold
+    evidence sentences of each pair, present when every feature has ``pair_evidence``; ``entity_order`` (B, E) the
+    document's index of each featurized entity (for outputs, not a model input). ``titles`` and ``doc_indices`` stay
+    Python lists.
 
     Args:
         pad_token_id: The tokenizer's pad token id.
@@ -49,6 +52,7 @@ class DocumentCollator:
             "entity_types": _pad([f["entity_types"] for f in features], PAD_INDEX),
             "sentence_spans": _pad([f["sentence_spans"] for f in features], PAD_INDEX, inner_shape=(2,)),
             "pair_indices": _pad([f["pair_indices"] for f in features], PAD_INDEX, inner_shape=(2,)),
+            "entity_order": _pad([_entity_order(f) for f in features], PAD_INDEX),
         }
         labelled = [f.get("pair_labels") is not None for f in features]
         if any(labelled) and not all(labelled):
@@ -57,6 +61,10 @@ class DocumentCollator:
                              "batch them separately or give every document labels.")
         if all(labelled):
             batch["labels"] = self._dense_labels(features, batch["pair_indices"].shape[1])
+            if all(f.get("pair_evidence") is not None for f in features):
+                batch["evidence_labels"] = _dense_evidence(
+                    features, batch["pair_indices"].shape[1], batch["sentence_spans"].shape[1]
+                )
         batch["titles"] = [f.get("title") for f in features]
         batch["doc_indices"] = [f.get("doc_index") for f in features]
         return batch
@@ -76,6 +84,25 @@ class DocumentCollator:
         labels = torch.zeros(len(features), max_pairs, self.num_labels, dtype=torch.float32)
         labels[rows, pairs, columns] = 1.0
         return labels
+
+
+def _entity_order(feature: Mapping[str, Any]) -> list[int]:
+    # features saved before entities were ordered by first appearance (cached datasets) are in document order
+    order = feature.get("entity_order")
+    return list(order) if order is not None else list(range(len(feature["entity_types"])))
+
+
+def _dense_evidence(features: Sequence[Mapping[str, Any]], max_pairs: int, max_sentences: int) -> torch.Tensor:
+    """(B, P, S) float32 multi-hot evidence sentences; rows of pairs without evidence stay zero."""
+    rows, pairs, columns = [], [], []
+    for row, feature in enumerate(features):
+        for pair, sentences in enumerate(feature["pair_evidence"]):
+            rows += [row] * len(sentences)
+            pairs += [pair] * len(sentences)
+            columns += sentences
+    evidence = torch.zeros(len(features), max_pairs, max_sentences, dtype=torch.float32)
+    evidence[rows, pairs, columns] = 1.0
+    return evidence
 
 
 def _pad(sequences: list, pad_value: int, inner_shape: tuple[int, ...] = ()) -> torch.Tensor:

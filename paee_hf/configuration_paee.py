@@ -25,13 +25,11 @@ _CHOICES: dict[str, tuple[Any, ...]] = {
     "pair_encoder": ("tnet", "unet", "none"),
     "ppp_feature": ("hard", "soft"),
     "relation_loss": ("adaptive_softmax", "atlop"),
+    "head_init": ("normal", "pytorch"),
 }
 _POSITIVE_INTS = (
     "matrix_size",
-    "pair_channels",
     "re_encoder_layers",
-    "classifier_hidden_size",
-    "bilinear_block_size",
     "max_sentences",
     "ppp_embedding_size",
     "ppp_pool_size",
@@ -40,8 +38,12 @@ _POSITIVE_INTS = (
     "tnet_coarse_pool",
     "unet_base_channels",
     "unet_depth",
+    "evidence_hidden_size",
 )
 _OPTIONAL_POSITIVE_INTS = (
+    "pair_channels",
+    "classifier_hidden_size",
+    "bilinear_block_size",
     "re_encoder_heads",
     "max_labels_per_pair",
     "window_size",
@@ -49,7 +51,7 @@ _OPTIONAL_POSITIVE_INTS = (
     "tnet_top_k",
     "pair_chunk_size",
 )
-_BOOLS = ("use_par", "use_eer", "use_ppp", "prune_pairs")
+_BOOLS = ("use_par", "use_eer", "use_ppp", "prune_pairs", "use_evidence", "evidence_guidance")
 
 
 class PaeeConfig(PreTrainedConfig):
@@ -86,7 +88,8 @@ class PaeeConfig(PreTrainedConfig):
         filling: ``"sliding"`` (periodic tiling of the n x n pair window, section 2.2) or ``"zero"`` (the ablation).
         pair_encoder: ``"tnet"`` (multi-scale hard attention, eq. 4), ``"unet"`` (DocuNet-style) or ``"none"``.
         matrix_size: N, the side of the pair canvas (42 for DocRED); it grows when a document has more entities.
-        pair_channels: D', channels of the pair map after W2 (eq. 4).
+        pair_channels: D', channels of the pair map after W2 (eq. 4); ``None`` = a third of the backbone's hidden
+            size, rounded down to a multiple of 8 (256 for BERT-base; the paper gives no size).
         ppp_threshold: lambda of eq. 5 (0.3).
         ppp_feature: What is concatenated to Y (eq. 5): ``"hard"`` 0/1 tag (the paper) or ``"soft"`` probability.
         ppp_pool_size: Side of the average-pooling neighbourhood that gives P_pair per pair (eq. 5).
@@ -99,8 +102,9 @@ class PaeeConfig(PreTrainedConfig):
         re_encoder_layers: Layers of the Representation-Enhanced Encoder (eq. 6).
         re_encoder_heads: Its attention heads; ``None`` = the backbone's.
         max_sentences: Size of the sentence position embedding table (eq. 6).
-        classifier_hidden_size: d of eq. 8.
-        bilinear_block_size: Block size of the grouped bilinear classifier (ATLOP); must divide d.
+        classifier_hidden_size: d of eq. 8; ``None`` = the backbone's hidden size (768 for BERT-base, as ATLOP).
+        bilinear_block_size: Block size of the grouped bilinear classifier (ATLOP); must divide d. ``None`` = 64 for
+            d >= 768 (ATLOP's), else the largest power of two up to d / 12 that divides d (32 for MiniLM's 384).
         max_labels_per_pair: At most this many relations decoded per pair (``None`` = no cap; 4 for DocRED).
         relation_loss: ``"adaptive_softmax"`` is eq. 9; ``"atlop"`` is ATLOP's adaptive-thresholding loss (equal
             for pairs with one relation).
@@ -113,7 +117,19 @@ class PaeeConfig(PreTrainedConfig):
         pair_chunk_size: Pairs processed at once in the localized context (eq. 3) and the classifier (eq. 8), so
             that memory stops growing with n^2 (the same logits; at 200 entities inference peak memory drops from
             8 GiB to 0.5 GiB, see benchmarks/RESULTS.md). ``None`` = all pairs at once.
+        use_evidence: Score every sentence of every entity pair as evidence (see ``evidence.py``); predicted facts
+            then carry ``"evidence"`` sentence ids. Off = the model without the evidence scorer, unchanged.
+        evidence_guidance: Let the evidence loss train the shared representations (the pair attention of eq. 3, the
+            token states) as DREEAM does. Off = the evidence scorer learns from detached inputs, so relation scores
+            are exactly those of the model without evidence (evidence prediction only).
+        evidence_loss_weight: Weight of the evidence loss added to eq. 12.
+        evidence_threshold: Evidence probability a sentence needs to be given as evidence (overridable per call).
+        evidence_hidden_size: Width of the pair-sentence matching space of the evidence scorer.
         initializer_range: Std of the normal init of the PAEE heads.
+        head_init: ``"normal"`` initialises every head layer from normal(0, ``initializer_range``) (transformers'
+            convention); ``"pytorch"`` leaves the heads' linear layers at PyTorch's default (kaiming-uniform, about
+            eight times smaller for the grouped bilinear), as ATLOP does: with ``use_par=False, use_eer=False,
+            relation_loss="atlop"`` the model is then ATLOP from its loss to its initial weights.
     """
 
     model_type = "paee"
@@ -135,7 +151,7 @@ class PaeeConfig(PreTrainedConfig):
     filling: Literal["sliding", "zero"] = "sliding"
     pair_encoder: Literal["tnet", "unet", "none"] = "tnet"
     matrix_size: int = 42
-    pair_channels: int = 256
+    pair_channels: int | None = None
     ppp_threshold: float = 0.3
     ppp_feature: Literal["hard", "soft"] = "hard"
     ppp_pool_size: int = 3
@@ -145,8 +161,8 @@ class PaeeConfig(PreTrainedConfig):
     re_encoder_layers: int = 2
     re_encoder_heads: int | None = None
     max_sentences: int = 512
-    classifier_hidden_size: int = 768
-    bilinear_block_size: int = 64
+    classifier_hidden_size: int | None = None
+    bilinear_block_size: int | None = None
     max_labels_per_pair: int | None = None
     relation_loss: Literal["adaptive_softmax", "atlop"] = "adaptive_softmax"
     relation_loss_weight: float = 1.0
@@ -159,7 +175,13 @@ class PaeeConfig(PreTrainedConfig):
     unet_base_channels: int = 64
     unet_depth: int = 2
     pair_chunk_size: int | None = 128
+    use_evidence: bool = False
+    evidence_guidance: bool = True
+    evidence_loss_weight: float = 0.1
+    evidence_threshold: float = 0.5
+    evidence_hidden_size: int = 256
     initializer_range: float = 0.02
+    head_init: Literal["normal", "pytorch"] = "normal"
 
     #: True once ``import paee_hf`` has registered the pipeline task (never in a checkpoint's remote-code copy).
     pipeline_installed = False
@@ -175,9 +197,25 @@ class PaeeConfig(PreTrainedConfig):
             self.custom_pipelines = {task: spec for task, spec in listed.items() if task != PIPELINE_TASK}
         if self.entity_types is None:
             self.entity_types = list(DOCRED_ENTITY_TYPES)
+        self._size_heads_to_the_backbone()
         if self.label2id is None or len(self.label2id) != len(self.id2label):
             self.label2id = {label: index for index, label in self.id2label.items()}
         self._validate()
+
+    def _size_heads_to_the_backbone(self) -> None:
+        """Fill the head sizes the paper leaves open from the backbone's width (saved resolved, so a checkpoint
+        never changes shape when these rules change)."""
+        hidden_size = self.encoder_config.hidden_size
+        if self.classifier_hidden_size is None:
+            self.classifier_hidden_size = hidden_size
+        if self.bilinear_block_size is None:
+            width = self.classifier_hidden_size
+            block = 64 if width >= 768 else 1 << max(0, int(width / 12).bit_length() - 1)
+            while width % block:
+                block //= 2
+            self.bilinear_block_size = block
+        if self.pair_channels is None:
+            self.pair_channels = max(8, hidden_size // 3 // 8 * 8)
 
     @property
     def relation_labels(self) -> list[str]:
@@ -208,7 +246,9 @@ class PaeeConfig(PreTrainedConfig):
                 f"PaeeConfig.prune_threshold must lie in (0, 1) or be None (= ppp_threshold), got "
                 f"{self.prune_threshold!r}."
             )
-        for field in ("relation_loss_weight", "pair_loss_weight", "cross_matching_loss_weight"):
+        if not 0.0 < self.evidence_threshold < 1.0:
+            raise ValueError(f"PaeeConfig.evidence_threshold must lie in (0, 1), got {self.evidence_threshold!r}.")
+        for field in ("relation_loss_weight", "pair_loss_weight", "cross_matching_loss_weight", "evidence_loss_weight"):
             if not isinstance(getattr(self, field), (int, float)) or getattr(self, field) < 0:
                 raise ValueError(f"PaeeConfig.{field} must be a number >= 0, got {getattr(self, field)!r}.")
         if self.classifier_hidden_size % self.bilinear_block_size:

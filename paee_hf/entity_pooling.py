@@ -60,7 +60,8 @@ def localized_context(
     attention_mask: torch.Tensor,
     normalization: str = "sum",
     chunk_size: int | None = None,
-) -> torch.Tensor:
+    token_sentences: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Entity-pair context ``H . a(s,o)`` with ``a(s,o) = norm(sum_i A_i^s * A_i^o)`` (eq. 3, before W1).
 
     Args:
@@ -70,14 +71,17 @@ def localized_context(
         attention_mask: ``(B, L)`` 1 for real tokens.
         normalization: ``"sum"`` divides by the total (ATLOP); ``"softmax"`` is eq. 3 read literally.
         chunk_size: Pairs per chunk, to bound the ``(B, P, L)`` intermediate; ``None`` = all at once.
+        token_sentences: ``(B, L, S)`` sentence membership of the tokens (``evidence.token_sentence_matrix``), to also
+            sum ``a(s,o)`` over each sentence (DREEAM's evidence attention); ``None`` = not needed.
 
     Returns:
-        ``(B, P, D)`` context vectors; padding pairs get the context of pair (0, 0) and must be masked by the caller.
+        ``(B, P, D)`` context vectors and, with ``token_sentences``, the ``(B, P, S)`` attention mass of each pair on
+        each sentence (else ``None``); padding pairs get the values of pair (0, 0) and must be masked by the caller.
     """
     num_pairs = pair_indices.shape[1]
     step = chunk_size or max(num_pairs, 1)
     token_mask = attention_mask.bool()[:, None, :]
-    chunks = []
+    chunks, sentence_chunks = [], []
     for start in range(0, num_pairs, step):
         pairs = pair_indices[:, start : start + step]
         subject_attention = gather_rows(entity_attention, pairs[..., 0])  # (B, p, H, L)
@@ -90,9 +94,13 @@ def localized_context(
             scores = products.mean(2)
             weights = scores / (scores.sum(-1, keepdim=True) + 1e-5)
         chunks.append(torch.bmm(weights.to(hidden_states.dtype), hidden_states))
+        if token_sentences is not None:
+            sentence_chunks.append(torch.bmm(weights.to(token_sentences.dtype), token_sentences))
     if not chunks:
-        return hidden_states.new_zeros(hidden_states.shape[0], 0, hidden_states.shape[-1])
-    return torch.cat(chunks, dim=1)
+        empty = hidden_states.new_zeros(hidden_states.shape[0], 0, hidden_states.shape[-1])
+        return empty, None if token_sentences is None else token_sentences.new_zeros(
+            token_sentences.shape[0], 0, token_sentences.shape[-1])
+    return torch.cat(chunks, dim=1), torch.cat(sentence_chunks, dim=1) if token_sentences is not None else None
 
 
 def same_sentence(

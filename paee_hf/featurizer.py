@@ -26,13 +26,18 @@ from .validation import DocumentValidationError, check_contiguous_ids, validate_
 
 FEATURE_COLUMNS = (
     "input_ids", "mention_positions", "mention_sentence_ids", "entity_mentions", "entity_types",
-    "sentence_spans", "pair_indices", "pair_labels", "title", "doc_index",
+    "sentence_spans", "pair_indices", "pair_labels", "pair_evidence", "entity_order", "title", "doc_index",
 )
 
 
 class DocumentFeaturizer:
     """Validates and featurizes DocRED-format documents; picklable and deterministically hashable for ``datasets``
     (see :func:`paee_hf.dataset.featurize_dataset`).
+
+    Entities are featurized in order of first appearance (sentence, then word position; ties keep the document's
+    order), the order in which the paper's pair matrix V is laid out (section 2): sliding-window filling and the pair
+    encoder rely on that locality, while ``vertexSet`` order is arbitrary in some datasets (DWIE). ``entity_order``
+    maps the featurized order back, so every output speaks the caller's entity indices.
 
     Per document it produces (plain lists, so the result fits a ``datasets.Dataset``):
 
@@ -42,10 +47,13 @@ class DocumentFeaturizer:
     * ``entity_mentions`` (E, K_e): indices into ``mention_positions`` of each entity's mentions;
     * ``entity_types`` (E,): type id of each entity (the type of its first mention, the DocRED convention);
     * ``sentence_spans`` (S, 2): ``[start, end)`` token span of each sentence, markers included;
-    * ``pair_indices`` (P, 2): ordered pairs to classify: the document's ``candidate_pairs`` when it has them,
-      else every ``(h, t)`` with ``h != t``, head-major;
+    * ``pair_indices`` (P, 2): ordered pairs to classify, in featurized entity indices: the document's
+      ``candidate_pairs`` when it has them, else every ``(h, t)`` with ``h != t``, head-major;
+    * ``entity_order`` (E,): the document's (``vertexSet``) index of each featurized entity;
     * ``pair_labels`` (P, variable): relation ids (1..C-1) of each pair, ``[]`` = NA; ``None`` when the document
       has no ``labels`` (test data);
+    * ``pair_evidence`` (P, variable): sorted union of the gold evidence sentence ids of each pair's facts
+      (``[]`` = NA or none annotated); ``None`` without ``labels``;
     * ``title`` and ``doc_index``.
 
     Args:
@@ -140,9 +148,12 @@ class DocumentFeaturizer:
                 seen[word], first_token[word] = True, token_index
             last_token[word] = token_index + 1
 
+        entity_order = first_appearance_order(document["vertexSet"])
+        vertex_set = [document["vertexSet"][entity] for entity in entity_order]
+        featurized_index = {entity: index for index, entity in enumerate(entity_order)}
         mention_words = [
             (sentence_first_word[m["sent_id"]] + m["pos"][0], sentence_first_word[m["sent_id"]] + m["pos"][1] - 1)
-            for entity in document["vertexSet"] for m in entity
+            for entity in vertex_set for m in entity
         ]
         starts_here = {start for start, _ in mention_words}
         ends_here = {end for _, end in mention_words}
@@ -168,7 +179,7 @@ class DocumentFeaturizer:
         input_ids.extend(self.suffix_ids)
 
         entity_mentions, mention_index = [], 0
-        for entity in document["vertexSet"]:
+        for entity in vertex_set:
             entity_mentions.append(list(range(mention_index, mention_index + len(entity))))
             mention_index += len(entity)
         entity_count = len(entity_mentions)
@@ -177,16 +188,22 @@ class DocumentFeaturizer:
             entities = range(entity_count)
             pair_indices = [[head, tail] for head in entities for tail in entities if head != tail]
         else:
-            pair_indices = [list(pair) for pair in candidate_pairs]
+            pair_indices = [[featurized_index[head], featurized_index[tail]] for head, tail in candidate_pairs]
+        labels = document.get("labels")
+        if labels is not None:
+            labels = [{**label, "h": featurized_index[label["h"]], "t": featurized_index[label["t"]]}
+                      for label in labels]
         return {
             "input_ids": input_ids,
             "mention_positions": [start_marker_at[start] for start, _ in mention_words],
-            "mention_sentence_ids": [m["sent_id"] for entity in document["vertexSet"] for m in entity],
+            "mention_sentence_ids": [m["sent_id"] for entity in vertex_set for m in entity],
             "entity_mentions": entity_mentions,
-            "entity_types": [self.entity_type2id[entity[0]["type"]] for entity in document["vertexSet"]],
+            "entity_types": [self.entity_type2id[entity[0]["type"]] for entity in vertex_set],
             "sentence_spans": sentence_spans,
             "pair_indices": pair_indices,
-            "pair_labels": self._pair_labels(document.get("labels"), pair_indices),
+            "pair_labels": self._pair_labels(labels, pair_indices),
+            "pair_evidence": _pair_evidence(labels, pair_indices),
+            "entity_order": entity_order,
             "title": document["title"],
             "doc_index": doc_index,
         }
@@ -200,6 +217,23 @@ class DocumentFeaturizer:
         for relations in relations_of_pair.values():
             relations.sort()
         return [list(relations_of_pair.get((head, tail), ())) for head, tail in pair_indices]
+
+
+def first_appearance_order(vertex_set: Sequence[Sequence[Mapping[str, Any]]]) -> list[int]:
+    """Entity indices sorted by each entity's first mention (sentence, then start word); ties keep their order."""
+    return sorted(range(len(vertex_set)),
+                  key=lambda entity: min((m["sent_id"], m["pos"][0]) for m in vertex_set[entity]))
+
+
+def _pair_evidence(labels: list[dict] | None, pair_indices: list[list[int]]) -> list[list[int]] | None:
+    if labels is None:
+        return None
+    evidence_of_pair: dict[tuple[int, int], set[int]] = {}
+    for label in labels:
+        # None entries: converted CDR files write [null] for "no evidence annotated"
+        sentences = {sent for sent in label.get("evidence") or () if sent is not None}
+        evidence_of_pair.setdefault((label["h"], label["t"]), set()).update(sentences)
+    return [sorted(evidence_of_pair.get((head, tail), ())) for head, tail in pair_indices]
 
 
 def _special_token_affixes(tokenizer: PreTrainedTokenizerBase) -> tuple[list[int], list[int]]:

@@ -52,6 +52,7 @@ from .entity_enhanced import (
     sentence_embeddings,
 )
 from .entity_pooling import gather_rows, localized_context, pool_entities, same_sentence
+from .evidence import EvidenceScorer, evidence_loss, pair_sentence_presence, token_sentence_matrix
 from .losses import (
     adaptive_softmax_loss,
     atlop_loss,
@@ -85,6 +86,8 @@ class PaeeOutput(ModelOutput):
         pair_probs: ``(B, P)`` Potential Pair Prediction probabilities (eq. 5), ``None`` without PPP.
         relation_loss: eq. 9. pair_loss: eq. 10. cross_matching_loss: ``(L_sub + L_obj) / 2`` of eq. 11.
         subject_logits, object_logits: ``(B, E, C-1)`` F_sub / F_obj of eq. 7 (with EER).
+        evidence_logits: ``(B, P, S)`` evidence score of every sentence for every pair (with ``use_evidence``).
+        evidence_loss: Binary cross-entropy against the gold evidence (with ``use_evidence`` and ``evidence_labels``).
     """
 
     loss: torch.Tensor | None = None
@@ -95,6 +98,8 @@ class PaeeOutput(ModelOutput):
     cross_matching_loss: torch.Tensor | None = None
     subject_logits: torch.Tensor | None = None
     object_logits: torch.Tensor | None = None
+    evidence_logits: torch.Tensor | None = None
+    evidence_loss: torch.Tensor | None = None
 
 
 class RelationClassifier(nn.Module):
@@ -143,8 +148,13 @@ class PaeePreTrainedModel(PreTrainedModel):
     _no_split_modules: list[str] = []
 
     def _init_weights(self, module: nn.Module) -> None:
-        """Backbone modules keep their own init (and pretrained weights); heads use the generic normal init."""
-        super()._init_weights(module)
+        """Backbone modules keep their own init (and pretrained weights); heads use the generic normal init, or
+        PyTorch's default for linear layers with ``head_init="pytorch"`` (ATLOP's heads)."""
+        if self.config.head_init == "pytorch" and isinstance(module, nn.Linear):
+            # transformers guards torch's init functions here, so weights loaded from a checkpoint stay untouched
+            module.reset_parameters()
+        else:
+            super()._init_weights(module)
         init_hook = getattr(module, "reset_parameters_for_paee", None)
         if init_hook is not None:
             init_hook(self.config.initializer_range)
@@ -196,6 +206,11 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
         self.classifier = RelationClassifier(
             entity_size, pair_size, config.classifier_hidden_size, config.bilinear_block_size, config.num_labels
         )
+        if config.use_evidence:
+            # its construction draws from a forked random stream and it is initialised last, so every other module
+            # gets the same initial weights with or without it (a seeded run without evidence is reproduced exactly)
+            with torch.random.fork_rng(devices=[]):
+                self.evidence_scorer = EvidenceScorer(hidden_size, config.evidence_hidden_size)
         self.post_init()
 
     def _prepare_backbone(self) -> None:
@@ -267,12 +282,20 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
     def from_pretrained(cls, pretrained_model_name_or_path: str, *model_args: Any, **kwargs: Any):
         """Load a PAEE checkpoint (directory or Hub id); a plain backbone is refused with a pointer to [`from_encoder`].
 
+        Weights are read from ``model.safetensors`` only: pickled weights (``pytorch_model.bin``, or a
+        ``transformers_weights`` entry of config.json that names a pickle) can run code when loaded, so they are read
+        only when the caller passes ``use_safetensors=False`` (then with ``torch.load(weights_only=True)``, unless
+        ``weights_only=False`` is passed too).
+
         Raises:
             ValueError: When the checkpoint cannot be found (one line naming it: a missing or private Hub repository,
-                a path that does not exist) or holds another model type.
+                a path that does not exist), holds another model type, or has its weights only as a pickle.
         """
         hub_kwargs = {key: kwargs[key] for key in _HUB_KWARGS if key in kwargs}
         name = os.fspath(pretrained_model_name_or_path)
+        pickles_requested = kwargs.get("use_safetensors") is False
+        if not pickles_requested:
+            kwargs["use_safetensors"] = True
         if kwargs.get("config") is None:
             try:
                 config_dict, _ = PreTrainedConfig.get_config_dict(pretrained_model_name_or_path, **hub_kwargs)
@@ -286,6 +309,12 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
                     f"{str(pretrained_model_name_or_path)!r}, relations=[...], entity_types=[...])."
                 )
             _check_saved_config(name, config_dict)
+        named_weights = (config_dict.get("transformers_weights") if kwargs.get("config") is None
+                         else getattr(kwargs["config"], "transformers_weights", None))
+        # transformers loads a file that config.json names whatever use_safetensors says
+        if named_weights and not pickles_requested and not str(named_weights).endswith(_SAFETENSORS_SUFFIXES):
+            raise ValueError(_pickled_weights_refusal(
+                f"{name}/config.json names {named_weights} as the weights file (transformers_weights)"))
         # mismatched shapes are reported here, naming the files, instead of by transformers' multi-line report
         check_shapes = "ignore_mismatched_sizes" not in kwargs
         wants_info = kwargs.get("output_loading_info", False)
@@ -300,9 +329,8 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
                 "force_download=True), or save the model again."
             ) from None
         except OSError as error:
-            if "no file named" in str(error):
-                raise ValueError(f"{name} holds no weights file (model.safetensors); copy the whole folder that "
-                                 "save_pretrained or `paee train` wrote, weights included.") from None
+            if "no file named" in str(error) or "does not appear to have a file named" in str(error):
+                raise _missing_weights_error(name, kwargs.get("subfolder") or "") from None
             raise _loading_error(pretrained_model_name_or_path, error) from None
         if check_shapes:
             model, info = loaded
@@ -426,6 +454,7 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
         top_k: int | None = None,
         return_all_scores: bool = False,
         tokenizer: Any = None,
+        evidence_threshold: float | None = None,
         recognizer: Any = None,
         label_map: Mapping[str, str | None] | None = None,
         grouping: Grouping | None = None,
@@ -444,6 +473,8 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
             top_k: At most this many relations per pair (default ``config.max_labels_per_pair``).
             return_all_scores: List every pair with the scores of all relations instead of only the facts.
             tokenizer: Overrides the checkpoint's tokenizer.
+            evidence_threshold: Evidence probability a sentence needs (models with ``use_evidence``); ``None`` =
+                ``config.evidence_threshold``.
             recognizer: Finds the entities of plain text: ``"spacy:MODEL_NAME"``, ``"hf:ID_OR_PATH"``, a spaCy
                 ``Language``, a token-classification ``Pipeline`` or a callable ``text -> [{"start", "end",
                 "type"}]``; default: the checkpoint's entity heads when it has them (``"heads"``).
@@ -453,11 +484,14 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
 
         Returns:
             Per document, facts ``{"h_idx", "t_idx", "r", "relation", "score", "head", "tail"}`` sorted by score
-            (``score = sigmoid(s_r - s_TH)``). For plain text, ``h_idx``/``t_idx`` index the entities in order of
-            first mention, as [`extract`] lists them; use [`extract`] to get the entities and their mentions.
+            (``score = sigmoid(s_r - s_TH)``); with ``use_evidence`` also ``"evidence"`` (sentence ids) and, for raw
+            text, ``"evidence_spans"`` (character spans of those sentences). For plain text, ``h_idx``/``t_idx`` index
+            the entities in order of first mention, as [`extract`] lists them; use [`extract`] to get the entities and
+            their mentions.
         """
         reader = TextReader.for_model(self, recognizer, label_map, grouping, sentence_splitter)
-        return self.predictor(tokenizer).predict(documents, batch_size, threshold, top_k, return_all_scores, reader)
+        return self.predictor(tokenizer).predict(documents, batch_size, threshold, top_k, return_all_scores,
+                                                 evidence_threshold, reader)
 
     def extract(
         self,
@@ -470,6 +504,7 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
         batch_size: int = 8,
         threshold: Threshold = None,
         top_k: int | None = None,
+        evidence_threshold: float | None = None,
         tokenizer: Any = None,
     ) -> list[dict]:
         """Text in, facts out: find the entities of plain texts, group their mentions, extract the relations.
@@ -484,12 +519,13 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
             batch_size: Documents per forward pass.
             threshold: See [`predict`].
             top_k: See [`predict`].
+            evidence_threshold: See [`predict`].
             tokenizer: Overrides the checkpoint's tokenizer.
 
         Returns:
             One record per text: ``{"title", "entities": [{"name", "type", "mentions": [{"start", "end",
-            "text"}]}], "relations": [facts as predict returns them]}``; offsets index the given text, entities
-            come in order of first mention. A text with fewer than two entities has no relations.
+            "text"}]}], "relations": [facts as predict returns them, evidence included]}``; offsets index the given
+            text, entities come in order of first mention. A text with fewer than two entities has no relations.
         """
         items = input_list(texts, "extract input")
         for index, item in enumerate(items):
@@ -497,7 +533,7 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
                 raise ValueError(f"extract input, document {index}: has no 'text'; extract reads text (a string or "
                                  '{"text", "title"?}); use predict for DocRED documents.')
         reader = TextReader.for_model(self, recognizer, label_map, grouping, sentence_splitter, "extract input")
-        options = DecodingOptions(threshold, top_k)
+        options = DecodingOptions(threshold, top_k, evidence_threshold=evidence_threshold)
         results = self.predictor(tokenizer).predict_documents(items, batch_size, options, reader)
         return [to_record(result.document, result.facts) for result in results]
 
@@ -521,6 +557,7 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
         mention_sentence_ids: torch.Tensor | None = None,
         sentence_spans: torch.Tensor | None = None,
         labels: torch.Tensor | None = None,
+        evidence_labels: torch.Tensor | None = None,
         return_dict: bool | None = None,
     ) -> PaeeOutput | tuple:
         r"""Score every given entity pair of a batch of documents.
@@ -533,8 +570,10 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
             entity_types: ``(B, E)`` entity type ids (``config.entity_types``), ``-1`` = padding.
             pair_indices: ``(B, P, 2)`` (subject, object) entity indices, ``-1`` = padding.
             mention_sentence_ids: ``(B, M)`` sentence of each mention (needed with PAR for the pos bit).
-            sentence_spans: ``(B, S, 2)`` token ``[start, end)`` of each sentence (needed with EER).
+            sentence_spans: ``(B, S, 2)`` token ``[start, end)`` of each sentence (needed with EER and evidence).
             labels: ``(B, P, C)`` multi-hot relations, column 0 = 1 for NA pairs; gives ``loss``.
+            evidence_labels: ``(B, P, S)`` multi-hot gold evidence sentences of each pair (all zero = not annotated);
+                gives ``evidence_loss`` with ``use_evidence`` (ignored without it).
             return_dict: Return a [`PaeeOutput`] (default) or a tuple.
 
         Returns:
@@ -559,9 +598,14 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
         )
         entity_mask = entity_mentions[..., 0] >= 0
         pair_valid = pair_indices[..., 0] >= 0
-        context = localized_context(
+        token_sentences = (
+            token_sentence_matrix(sentence_spans, input_ids.shape[1]).to(hidden_states.dtype)
+            if config.use_evidence else None
+        )
+        context, sentence_attention = localized_context(
             hidden_states, entity_attention, pair_indices, attention_mask,
             normalization=config.context_normalization, chunk_size=config.pair_chunk_size,
+            token_sentences=token_sentences,
         )
 
         pair_logits = None
@@ -582,9 +626,10 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
         else:
             pair_features = context
 
-        subject_logits = object_logits = None
-        if config.use_eer:
+        subject_logits = object_logits = sentences = None
+        if config.use_eer or config.use_evidence:
             sentences = sentence_embeddings(hidden_states, sentence_spans)
+        if config.use_eer:
             enhanced = self.entity_enhanced(entities, entity_mask, sentences, sentence_spans[..., 0] >= 0)
             subjects, objects, subject_logits, object_logits = self.cross_matching(enhanced)
         else:
@@ -596,14 +641,34 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
             selected = selected & (torch.sigmoid(pair_logits) >= threshold)
         logits = self._classify(subjects, objects, pair_features, pair_indices, selected)
 
+        evidence_logits = None
+        if config.use_evidence:
+            evidence_inputs = (context, entities, sentences, sentence_attention)
+            if not config.evidence_guidance:
+                evidence_inputs = tuple(value.detach() for value in evidence_inputs)
+            context_in, entities_in, sentences_in, attention_in = evidence_inputs
+            presence = pair_sentence_presence(
+                mention_sentence_ids, entity_mentions, pair_indices, sentence_spans.shape[1]
+            )
+            evidence_logits = self.evidence_scorer(
+                context_in, entities_in, pair_indices, sentences_in, sentence_spans[..., 0] >= 0, attention_in, presence
+            )
+
         losses = {}
         if labels is not None:
             losses = self._losses(logits, labels, pair_logits, subject_logits, object_logits, pair_indices, entity_mask)
+            if evidence_logits is not None and evidence_labels is not None:
+                if evidence_labels.shape != evidence_logits.shape:
+                    raise ValueError(f"evidence_labels shape {tuple(evidence_labels.shape)} != (batch, pairs, "
+                                     f"sentences) {tuple(evidence_logits.shape)}; build it with DocumentCollator.")
+                losses["evidence_loss"] = evidence_loss(evidence_logits, evidence_labels, sentence_spans[..., 0] >= 0)
+                losses["loss"] = losses["loss"] + config.evidence_loss_weight * losses["evidence_loss"]
         output = PaeeOutput(
             logits=logits,
             pair_probs=torch.sigmoid(pair_logits) if pair_logits is not None else None,
             subject_logits=subject_logits,
             object_logits=object_logits,
+            evidence_logits=evidence_logits,
             **losses,
         )
         if return_dict is False:
@@ -730,6 +795,9 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
             raise ValueError("mention_sentence_ids is required with use_par=True (pos bit of eq. 3 and eq. 5).")
         if config.use_eer and sentence_spans is None:
             raise ValueError("sentence_spans is required with use_eer=True (sentence nodes of eq. 6).")
+        if config.use_evidence and (sentence_spans is None or mention_sentence_ids is None):
+            raise ValueError("sentence_spans and mention_sentence_ids are required with use_evidence=True (the "
+                             "evidence scorer scores sentences); the featurizer gives both.")
         if mention_sentence_ids is not None and mention_sentence_ids.shape != mention_positions.shape:
             raise ValueError("mention_sentence_ids must have the shape of mention_positions.")
         if entity_types.shape[:2] != entity_mentions.shape[:2]:
@@ -865,6 +933,30 @@ def check_marker_tokens(tokenizer: Any, config: PaeeConfig, source: str | os.Pat
             "which this model (marker_style='entity_tags') was trained with. Use the tokenizer files saved with the "
             "model (save_pretrained writes them), not the backbone's."
         )
+
+
+#: Names of safetensors weight files (one file, or the index of a sharded checkpoint).
+_SAFETENSORS_SUFFIXES = (".safetensors", ".safetensors.index.json")
+#: transformers' names of pickled weights (``torch.save``), which a PAEE checkpoint is never saved with.
+_PICKLED_WEIGHTS = ("pytorch_model.bin", "pytorch_model.bin.index.json")
+
+
+def _missing_weights_error(name: str, subfolder: str) -> ValueError:
+    """No ``model.safetensors``: name the pickled weights a local directory holds instead, if any."""
+    directory = os.path.join(name, subfolder)
+    pickled = [file for file in _PICKLED_WEIGHTS if os.path.isfile(os.path.join(directory, file))]
+    if pickled:
+        return ValueError(_pickled_weights_refusal(f"{name} holds its weights only as {pickled[0]}"))
+    return ValueError(f"{name} holds no weights file (model.safetensors); copy the whole folder that save_pretrained "
+                      "or `paee train` wrote, weights included.")
+
+
+def _pickled_weights_refusal(problem: str) -> str:
+    """``problem`` (which file, where) plus why it is refused and the way out."""
+    return (f"{problem}, a pickle, which can run code when it is loaded; PAEE reads weights from "
+            "model.safetensors only. If you trust where the file comes from, convert it once: "
+            "from_pretrained(path, use_safetensors=False).save_pretrained(path) writes model.safetensors beside it "
+            "(see docs/security.md).")
 
 
 def _loading_error(name_or_path: str | os.PathLike, error: OSError) -> ValueError:

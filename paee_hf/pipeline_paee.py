@@ -27,10 +27,11 @@ class DocumentRelationExtractionPipeline(Pipeline):
     DocRED-format, raw text with character-span entities, or plain text (a string, or ``{"text", "title"?}``)
     whose entities the ``recognizer`` finds (see ``PaeeForDocumentRelationExtraction.predict``). Call options (also
     given to ``pipeline(...)``): ``threshold`` (float or ``{relation: float}`` on scores in (0, 1); 0.5 = the learned
-    threshold), ``top_k`` (relations per pair), ``return_all_scores``, ``recognizer``, ``label_map``, ``grouping``,
-    ``sentence_splitter``, ``batch_size`` (documents per forward pass) and ``num_workers`` (accepted for
-    compatibility; featurization runs in the calling process). A list is bucketed by length; other iterables are
-    read ``16 * batch_size`` documents at a time, bucketed within that window.
+    threshold), ``top_k`` (relations per pair), ``return_all_scores``, ``evidence_threshold`` (models that score
+    evidence), ``recognizer``, ``label_map``, ``grouping``, ``sentence_splitter``, ``batch_size`` (documents per
+    forward pass) and ``num_workers`` (accepted for compatibility; featurization runs in the calling process). A list
+    is bucketed by length; other iterables are read ``16 * batch_size`` documents at a time, bucketed within that
+    window.
 
     Returns:
         A document with entities: its facts ``{"h_idx", "t_idx", "r", "relation", "score", "head", "tail"}`` sorted
@@ -55,6 +56,7 @@ class DocumentRelationExtractionPipeline(Pipeline):
         threshold: Any = None,
         top_k: int | None = None,
         return_all_scores: bool | None = None,
+        evidence_threshold: float | None = None,
         recognizer: Any = None,
         label_map: Any = None,
         grouping: Any = None,
@@ -70,6 +72,8 @@ class DocumentRelationExtractionPipeline(Pipeline):
             postprocess["top_k"] = top_k
         if return_all_scores is not None:
             postprocess["return_all_scores"] = return_all_scores
+        if evidence_threshold is not None:
+            postprocess["evidence_threshold"] = evidence_threshold
         return preprocess, {}, postprocess
 
     def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:

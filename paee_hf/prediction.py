@@ -8,7 +8,10 @@ runner in ``paee_hf.corpus`` gathers what this path decodes on each process). So
 * ``score = sigmoid(s_r - s_TH)`` per pair and relation: above 0.5 exactly when the relation beats the learned
   threshold class of eq. 9;
 * a relation is predicted when its score is above ``threshold`` (0.5 by default, a float or ``{relation: float}``),
-  and a pair keeps at most ``top_k`` relations (default ``config.max_labels_per_pair``).
+  and a pair keeps at most ``top_k`` relations (default ``config.max_labels_per_pair``);
+* with a model that scores evidence (``use_evidence``), every fact carries ``"evidence"``: the sentence ids whose
+  evidence probability is at least ``evidence_threshold`` (``config.evidence_threshold`` by default), plus
+  ``"evidence_spans"`` (character ``[start, end)`` of those sentences) for raw-text documents.
 
 Decoding is vectorised over the whole batch (one ``nonzero`` for all facts); only the fact dictionaries are built in
 Python. Shipped with checkpoints for ``trust_remote_code`` (relative imports only).
@@ -142,11 +145,14 @@ class DecodingOptions:
             threshold class.
         top_k: At most this many relations per pair; ``None`` = ``config.max_labels_per_pair``.
         return_all_scores: List every pair once with ``scores`` ``{label: score}`` and its predicted ``relations``.
+        evidence_threshold: Evidence probability a sentence needs, in (0, 1); ``None`` = ``config.evidence_threshold``.
+            Used only by models with ``use_evidence``.
     """
 
     threshold: Threshold = None
     top_k: int | None = None
     return_all_scores: bool = False
+    evidence_threshold: float | None = None
 
     def __post_init__(self) -> None:
         if self.top_k is not None and (isinstance(self.top_k, bool) or not isinstance(self.top_k, int)
@@ -156,6 +162,8 @@ class DecodingOptions:
             raise ValueError(f"return_all_scores must be True or False, got {self.return_all_scores!r}.")
         if self.threshold is not None and not isinstance(self.threshold, Mapping):
             _check_threshold(self.threshold, "threshold")
+        if self.evidence_threshold is not None:
+            _check_threshold(self.evidence_threshold, "evidence_threshold")
 
     def threshold_vector(self, relation_labels: Sequence[str]) -> torch.Tensor:
         """``(C-1,)`` per-relation thresholds.
@@ -181,7 +189,8 @@ class DecodingOptions:
 
 def _check_threshold(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 < value < 1.0:
-        raise ValueError(f"{name} must be a number in (0, 1) (0.5 = the learned threshold), got {value!r}.")
+        hint = "" if name == "evidence_threshold" else " (0.5 = the learned threshold)"
+        raise ValueError(f"{name} must be a number in (0, 1){hint}, got {value!r}.")
     return float(value)
 
 
@@ -192,10 +201,13 @@ class ScoredBatch:
     Attributes:
         scores: ``(B, P, C-1)`` float32 relation scores on the CPU (padded pairs included).
         pair_indices: ``(B, P, 2)`` the pairs' (head, tail) entity indices, ``-1`` for padding.
+        evidence: ``(B, P, S)`` float32 evidence probability of every sentence for every pair, on the CPU; ``None``
+            for a model without ``use_evidence``.
     """
 
     scores: torch.Tensor
     pair_indices: torch.Tensor
+    evidence: torch.Tensor | None = None
 
 
 class RelationPredictor:
@@ -254,8 +266,10 @@ class RelationPredictor:
         model = model or self.model
         device = next(model.parameters()).device
         inputs = {key: value.to(device) for key, value in batch.items() if key not in _BOOKKEEPING_KEYS}
-        logits = model(**inputs).logits
-        return ScoredBatch(relation_scores(logits).cpu(), batch["pair_indices"])
+        output = model(**inputs)
+        evidence = output.evidence_logits
+        return ScoredBatch(relation_scores(output.logits).cpu(), document_pair_indices(batch),
+                           None if evidence is None else torch.sigmoid(evidence.float()).cpu())
 
     def decode(
         self,
@@ -271,31 +285,56 @@ class RelationPredictor:
             options: Threshold, ``top_k``, ``return_all_scores``.
 
         Returns:
-            Per document, facts ``{"h_idx", "t_idx", "r", "relation", "score", "head", "tail"}``; with
-            ``return_all_scores`` every pair once with ``relations`` and ``scores`` ``{label: score}``.
+            Per document, facts ``{"h_idx", "t_idx", "r", "relation", "score", "head", "tail"}`` (+ ``"evidence"``,
+            and ``"evidence_spans"`` for raw text, when the model scores evidence); with ``return_all_scores`` every
+            pair once with ``relations`` and ``scores`` ``{label: score}``.
         """
         thresholds = options.threshold_vector(self.relation_labels)
         top_k = options.top_k or self.config.max_labels_per_pair
         valid = scored.pair_indices[..., 0] >= 0
         predicted = select_relations(scored.scores, thresholds, top_k) & valid[..., None]
         names = [_entity_names(document) for document in documents]
+        evidence = self._evidence_sentences(scored, options)
         if options.return_all_scores:
-            return self._all_scores(scored, predicted, valid, names)
+            return self._all_scores(scored, predicted, valid, names, evidence, documents)
         rows, pairs, columns = predicted.nonzero(as_tuple=True)
         values = scored.scores[rows, pairs, columns].tolist()
         heads = scored.pair_indices[rows, pairs, 0].tolist()
         tails = scored.pair_indices[rows, pairs, 1].tolist()
         facts: list[list[dict]] = [[] for _ in documents]
-        for row, head, tail, column, value in zip(rows.tolist(), heads, tails, columns.tolist(), values):
-            facts[row].append({"h_idx": head, "t_idx": tail, "r": self.relation_labels[column],
-                               "relation": self.relation_names[column], "score": value,
-                               "head": names[row][head], "tail": names[row][tail]})
+        for row, pair, head, tail, column, value in zip(rows.tolist(), pairs.tolist(), heads, tails, columns.tolist(),
+                                                        values):
+            fact = {"h_idx": head, "t_idx": tail, "r": self.relation_labels[column],
+                    "relation": self.relation_names[column], "score": value,
+                    "head": names[row][head], "tail": names[row][tail]}
+            if evidence is not None:
+                _add_evidence(fact, evidence.get((row, pair), []), documents[row])
+            facts[row].append(fact)
         for document_facts in facts:
             document_facts.sort(key=lambda fact: -fact["score"])
         return facts
 
+    def _evidence_sentences(
+        self, scored: ScoredBatch, options: DecodingOptions
+    ) -> dict[tuple[int, int], list[int]] | None:
+        """``{(row, pair): [sentence ids]}`` above the evidence threshold (vectorised); ``None`` without evidence."""
+        if scored.evidence is None:
+            return None
+        threshold = options.evidence_threshold or self.config.evidence_threshold
+        rows, pairs, sentences = (scored.evidence >= threshold).nonzero(as_tuple=True)
+        evidence: dict[tuple[int, int], list[int]] = {}
+        for row, pair, sentence in zip(rows.tolist(), pairs.tolist(), sentences.tolist()):
+            evidence.setdefault((row, pair), []).append(sentence)
+        return evidence
+
     def _all_scores(
-        self, scored: ScoredBatch, predicted: torch.Tensor, valid: torch.Tensor, names: list[list[str]]
+        self,
+        scored: ScoredBatch,
+        predicted: torch.Tensor,
+        valid: torch.Tensor,
+        names: list[list[str]],
+        evidence: dict[tuple[int, int], list[int]] | None,
+        documents: Sequence[Mapping[str, Any]],
     ) -> list[list[dict]]:
         results = []
         for row, entity_names in enumerate(names):
@@ -304,13 +343,16 @@ class RelationPredictor:
             scores = scored.scores[row, :count].tolist()
             hits = predicted[row, :count].tolist()
             pair_results = []
-            for (head, tail), pair_scores, pair_hits in zip(pairs, scores, hits):
-                pair_results.append({
+            for pair, ((head, tail), pair_scores, pair_hits) in enumerate(zip(pairs, scores, hits)):
+                result = {
                     "h_idx": head, "t_idx": tail, "head": entity_names[head], "tail": entity_names[tail],
                     "relations": [label for label, hit in zip(self.relation_labels, pair_hits) if hit],
                     "scores": dict(zip(self.relation_labels, pair_scores)),
                     "score": max(pair_scores, default=0.0),
-                })
+                }
+                if evidence is not None:
+                    _add_evidence(result, evidence.get((row, pair), []), documents[row])
+                pair_results.append(result)
             results.append(sorted(pair_results, key=lambda pair: -pair["score"]))
         return results
 
@@ -322,10 +364,11 @@ class RelationPredictor:
         threshold: Threshold = None,
         top_k: int | None = None,
         return_all_scores: bool = False,
+        evidence_threshold: float | None = None,
         text_reader: TextReader | None = None,
     ) -> list[list[dict]]:
         """See ``PaeeForDocumentRelationExtraction.predict``: the documents bucketed by length, results in order."""
-        options = DecodingOptions(threshold, top_k, return_all_scores)
+        options = DecodingOptions(threshold, top_k, return_all_scores, evidence_threshold)
         return [result.facts for result in self.predict_documents(inputs, batch_size, options, text_reader)]
 
     def predict_documents(
@@ -435,7 +478,19 @@ class PredictedDocument(NamedTuple):
 
 
 #: Keys of a collated batch that the model's forward does not take (prediction needs no labels).
-_BOOKKEEPING_KEYS = frozenset({"labels", "titles", "doc_indices"})
+_BOOKKEEPING_KEYS = frozenset({"labels", "evidence_labels", "entity_order", "titles", "doc_indices"})
+
+
+def document_pair_indices(batch: Mapping[str, Any]) -> torch.Tensor:
+    """``(B, P, 2)`` the batch's pairs in the documents' own entity indices (the featurizer orders entities by first
+    appearance; ``entity_order`` maps back), ``-1`` for padding."""
+    pairs = batch["pair_indices"]
+    order = batch.get("entity_order")
+    if order is None:
+        return pairs
+    rows = torch.arange(pairs.shape[0])[:, None, None]
+    mapped = order[rows, pairs.clamp(min=0)]
+    return torch.where(pairs >= 0, mapped, pairs)
 
 
 def _length_buckets(features: Sequence[Mapping[str, Any]], batch_size: int) -> Iterator[list[int]]:
@@ -443,6 +498,14 @@ def _length_buckets(features: Sequence[Mapping[str, Any]], batch_size: int) -> I
     order = sorted(range(len(features)), key=lambda index: len(features[index]["input_ids"]))
     for start in range(0, len(order), batch_size):
         yield order[start : start + batch_size]
+
+
+def _add_evidence(fact: dict, sentences: list[int], document: Mapping[str, Any]) -> None:
+    """Sentence ids, and their character spans for raw-text documents (which keep ``sentence_char_spans``)."""
+    fact["evidence"] = list(sentences)
+    spans = document.get("sentence_char_spans")
+    if spans is not None:
+        fact["evidence_spans"] = [list(spans[sentence]) for sentence in sentences]
 
 
 def _entity_names(document: Mapping[str, Any]) -> list[str]:

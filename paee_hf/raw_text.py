@@ -7,8 +7,8 @@ sentence before it), else from :func:`paee_hf.segmentation.split_sentences`; wor
 :mod:`paee_hf.segmentation`. A sentence never breaks inside a mention (a given break inside one is dropped) and every
 mention boundary is a word boundary, so every mention is kept exactly. Each output mention also carries
 ``char_span`` (its original ``[start, end)``) and the document carries ``entity_names`` (the given name, else the
-first mention's text) and ``sentence_char_spans`` (each sentence's ``[start, end)`` in the text), so predictions can
-be shown on the original text.
+first mention's text) and ``sentence_char_spans`` (each sentence's ``[start, end)`` in the text), so predictions and
+their evidence can be shown on the original text.
 
 The same span may belong to several entities (a composite mention such as CDR's "Hemorrhagic cystitis", linked
 to two MeSH concepts); any other overlap between mentions is an error.

@@ -23,6 +23,7 @@ from paee_hf.data import (
     read_eog,
     read_pubtator,
 )
+from paee_hf.prediction import document_pair_indices
 
 pytestmark = pytest.mark.slow
 
@@ -51,7 +52,7 @@ def check_features_and_round_trip(documents, label2id, entity_type2id, tokenizer
     predicted = []
     for start in range(0, len(features), batch_size):
         batch = collator(features[start : start + batch_size])
-        predicted += facts_from_predictions(batch["labels"], batch["pair_indices"], batch["titles"], id2label)
+        predicted += facts_from_predictions(batch["labels"], document_pair_indices(batch), batch["titles"], id2label)
     gold = fact_set(fact for document in documents for fact in facts_from_document(document))
     predicted = fact_set(predicted)
     true_positives = len(gold & predicted)

@@ -231,3 +231,57 @@ def test_a_checkpoint_saved_by_release_0_1_0_loads_weight_for_weight(tmp_path):
         assert torch.equal(state[name], value), name
     batch = make_batch([3, 4], [30, 40], with_labels=False)
     assert torch.isfinite(model.eval()(**batch).logits).all()
+
+
+def _reference_atloss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """ATLOP's ATLoss.forward as published (Zhou et al. 2021, losses.py), 1e30 masking included."""
+    th_label = torch.zeros_like(labels, dtype=torch.float)
+    th_label[:, 0] = 1.0
+    labels = labels.clone()
+    labels[:, 0] = 0.0
+    p_mask = labels + th_label
+    n_mask = 1 - labels
+    logit1 = logits - (1 - p_mask) * 1e30
+    loss1 = -(torch.log_softmax(logit1, dim=-1) * labels).sum(1)
+    logit2 = logits - (1 - n_mask) * 1e30
+    loss2 = -(torch.log_softmax(logit2, dim=-1) * th_label).sum(1)
+    return (loss1 + loss2).mean()
+
+
+def test_atlop_relation_loss_is_atlops_loss_for_pairs_with_several_labels():
+    from paee_hf.losses import adaptive_softmax_loss, atlop_loss
+
+    generator = torch.Generator().manual_seed(0)
+    logits = torch.randn(6, 5, generator=generator) * 3
+    labels = torch.tensor([[1, 0, 0, 0, 0], [0, 1, 0, 0, 0], [0, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 0, 1, 1],
+                           [1, 0, 0, 0, 0]], dtype=torch.float)
+    torch.testing.assert_close(atlop_loss(logits, labels), _reference_atloss(logits, labels))
+    # eq. 9 agrees on single-label rows only
+    single = [0, 1, 5]
+    torch.testing.assert_close(adaptive_softmax_loss(logits[single], labels[single]),
+                               _reference_atloss(logits[single], labels[single]))
+    assert not torch.allclose(adaptive_softmax_loss(logits, labels), _reference_atloss(logits, labels))
+
+
+def test_atlop_head_init_is_pytorchs_default_and_survives_loading(tmp_path):
+    """ATLOP leaves its head extractors and grouped bilinear at PyTorch's kaiming-uniform init: std 1/sqrt(3 fan_in),
+    ~8x below normal(0.02) for BERT-base's bilinear (fan_in 768 * 64)."""
+    config = tiny_paee_config(use_par=False, use_eer=False, relation_loss="atlop", head_init="pytorch",
+                              classifier_hidden_size=256, bilinear_block_size=64)
+    torch.manual_seed(0)
+    model = PaeeForDocumentRelationExtraction(config)
+    bilinear = model.classifier.bilinear.weight
+    fan_in = bilinear.shape[1]
+    assert fan_in == 256 * 64
+    bound = 1 / fan_in**0.5
+    assert bilinear.abs().max() <= bound and abs(bilinear.std().item() * (3 * fan_in) ** 0.5 - 1) < 0.05
+    assert model.classifier.bilinear.bias.abs().max() <= bound and model.classifier.bilinear.bias.abs().max() > 0
+    torch.manual_seed(0)
+    normal = PaeeForDocumentRelationExtraction(tiny_paee_config(use_par=False, use_eer=False, classifier_hidden_size=256,
+                                                                bilinear_block_size=64))
+    assert abs(normal.classifier.bilinear.weight.std().item() - 0.02) < 0.002
+    assert torch.equal(normal.encoder.embeddings.word_embeddings.weight, model.encoder.embeddings.word_embeddings.weight)
+    model.save_pretrained(tmp_path)
+    loaded = PaeeForDocumentRelationExtraction.from_pretrained(tmp_path)
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, loaded.state_dict()[name]), name

@@ -6,12 +6,12 @@ from __future__ import annotations
 import colorsys
 import importlib.util
 import re
-import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 import torch
+from browser import chromium_executable, pillow_image
 from tiny_models import shared_data, tiny_bert_config, tiny_bert_tokenizer
 from transformers import BertModel
 
@@ -188,8 +188,35 @@ def test_every_text_is_escaped():
     page = Elements(html)
     assert {tag for tag, _ in page.tags} <= {"html", "head", "meta", "title", "style", "body", "h1", "p", "section",
                                              "h2", "div", "span", "mark", "svg", "defs", "marker", "path", "g",
-                                             "circle", "text", "table", "thead", "tbody", "tr", "th", "td", "code"}
+                                             "circle", "text", "table", "thead", "tbody", "tr", "th", "td", "code",
+                                             "a"}
     assert all(not name.startswith("on") for _, attrs in page.tags for name in attrs)
+    assert all(attrs["href"].startswith("#document-0-fact-") for attrs in page.attributes("a"))
+
+
+def test_evidence_sentences_are_listed_and_highlighted_by_css_only():
+    text = "Ann lives in Rome. Rome is in Italy. Ann likes Italy."
+    document = {"title": "t", "text": text, "entities": [
+        {"mentions": [{"start": 0, "end": 3}, {"start": 37, "end": 40}], "type": "PER"},
+        {"mentions": [{"start": 13, "end": 17}, {"start": 19, "end": 23}], "type": "LOC"},
+        {"mentions": [{"start": 30, "end": 35}, {"start": 47, "end": 52}], "type": "LOC"},
+    ]}
+    facts = [{"h_idx": 1, "t_idx": 2, "r": "P17", "score": 0.9, "evidence": [1]},
+             {"h_idx": 0, "t_idx": 1, "r": "P551", "score": 0.8, "evidence": [0, 2]},
+             {"h_idx": 0, "t_idx": 2, "r": "P27", "score": 0.7, "evidence": []}]
+    html = render_predictions_html(document, facts)
+    page = Elements(html)
+    sentences = [attrs["class"] for attrs in page.attributes("span") if attrs.get("class", "").startswith("sentence ")]
+    assert sentences == ["sentence s0", "sentence s1", "sentence s2"]
+    assert re.findall(r'<span class="sentence (s\d)" title="S\d">(.*?)</span>(?=\s|$)', html.replace("\n", " "))
+    assert [cell for cell in page.texts["td"] if cell in ("S1", "S0, S2", "\u2013")] == ["S1", "S0, S2", "\u2013"]
+    style = re.findall(r"<style>(.*?)</style>", html)[-1]
+    assert "#document-0:has(#document-0-fact-1:hover) .s1" in style
+    assert "#document-0:has(#document-0-fact-2:target) .s2" in style
+    assert "fact-3" not in style  # no evidence, no rule
+    assert "<script" not in html
+    assert "evidence" not in render_predictions_html(document, [{k: v for k, v in fact.items() if k != "evidence"}
+                                                               for fact in facts])
 
 
 def test_the_page_is_self_contained(tmp_path):
@@ -254,7 +281,7 @@ def test_real_dwie_documents_render_every_mention():
         tags = re.findall(r'<span class="tag"[^>]*>E(\d+)</span>', text)
         expected = sorted(entity for entity, mentions in enumerate(document["vertexSet"]) for _ in mentions)
         assert sorted(map(int, tags)) == expected, document["title"]
-    assert html.count("<tr><td>") == sum(len(facts) for facts in predictions)
+    assert len(re.findall(r"<tr id=\"document-\d+-fact-\d+\">", html)) == sum(len(facts) for facts in predictions)
 
 
 def _screenshot_module():
@@ -264,10 +291,9 @@ def _screenshot_module():
     return module
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None and shutil.which("chromium-browser") is None,
-                    reason="headless Chromium is not installed (Debian: apt-get install -y chromium)")
 def test_chromium_shows_the_highlights_and_the_graph(tmp_path):
-    image_module = pytest.importorskip("PIL.Image", reason="Pillow is needed to read the screenshot")
+    chromium_executable()
+    image_module = pillow_image()
     html_path = write_predictions_html(tmp_path / "view.html", RAW, FACTS, title="screenshot")
     png = _screenshot_module().chromium_screenshot(html_path, tmp_path / "view.png", width=1000, height=900)
     image = image_module.open(png).convert("RGB")

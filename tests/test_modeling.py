@@ -234,3 +234,22 @@ def test_inconsistent_inputs_raise_value_errors(corrupt, message):
 def test_config_rejects_bad_values_by_name(overrides, message):
     with pytest.raises(ValueError, match=message):
         tiny_paee_config(**overrides)
+
+
+@pytest.mark.parametrize(("hidden_size", "heads", "expected"), [
+    (768, 12, (768, 64, 256)),   # BERT-base: ATLOP's sizes
+    (384, 12, (384, 32, 128)),   # MiniLM
+    (1024, 16, (1024, 64, 336)),  # RoBERTa-large shape (the packaged configs pin 768 / 64 / 256)
+    (32, 4, (32, 2, 8)),
+])
+def test_head_sizes_the_paper_leaves_open_follow_the_backbone(hidden_size, heads, expected):
+    from transformers import BertConfig
+
+    from paee_hf import PaeeConfig
+
+    config = PaeeConfig(encoder_config=BertConfig(hidden_size=hidden_size, num_attention_heads=heads))
+    assert (config.classifier_hidden_size, config.bilinear_block_size, config.pair_channels) == expected
+    pinned = PaeeConfig(encoder_config=BertConfig(hidden_size=hidden_size, num_attention_heads=heads),
+                        classifier_hidden_size=96, pair_channels=24)
+    assert (pinned.classifier_hidden_size, pinned.bilinear_block_size, pinned.pair_channels) == (96, 8, 24)
+    assert PaeeConfig.from_dict(config.to_dict()).classifier_hidden_size == expected[0]  # saved resolved

@@ -172,3 +172,15 @@ def test_sigkill_at_random_points_then_resume_gives_the_uninterrupted_output(mod
         assert output.read_bytes() == reference.read_bytes(), f"kill point {point}"
     # a kill landed while documents were being written, so a real mid-run resume was exercised
     assert any(lines and lines < count for lines in lines_at_kills), lines_at_kills
+
+
+def test_the_html_page_shows_raw_text_as_written(model_dir, tmp_path):
+    """Found by the escaping tests: the page showed raw text as the words it was split into ("Bob , twice .")."""
+    text = "Ann met Bob, twice. They live in Paris."
+    document = {"title": "raw", "text": text, "entities": [
+        {"mentions": [{"start": 0, "end": 3}], "type": "PER"}, {"mentions": [{"start": 8, "end": 11}], "type": "PER"},
+        {"mentions": [{"start": 33, "end": 38}], "type": "LOC"}]}
+    source = write_jsonl(tmp_path / "in.jsonl", [document])
+    predict_corpus(model_dir, source, tmp_path / "out.jsonl", html_file=tmp_path / "view.html", progress=False)
+    page = (tmp_path / "view.html").read_text(encoding="utf-8")
+    assert ", twice." in page and "Bob , twice" not in page

@@ -21,6 +21,7 @@ from paee_hf import (
 )
 from paee_hf.data import DocumentValidationError
 from paee_hf.prediction import DecodingOptions, RelationPredictor, ScoredBatch, as_documents
+from paee_hf.raw_text import from_raw_text
 
 
 def test_predict_raw_text_returns_ranked_named_facts(model):
@@ -41,7 +42,7 @@ def test_predict_agrees_with_forward_and_decoding(model):
     feature = predictor.featurize(as_documents(RAW_DOCUMENT))[0]
     batch = predictor.collator([feature])
     with torch.no_grad():
-        logits = model(**{k: v for k, v in batch.items() if k not in ("titles", "doc_indices")}).logits
+        logits = model(**{k: v for k, v in batch.items() if k not in ("titles", "doc_indices", "entity_order")}).logits
     decoded = decode_relations(logits)[0]
     expected = {
         (h, t, model.config.id2label[r])
@@ -253,3 +254,33 @@ def test_the_four_entry_points_give_the_same_facts(model, model_dir, tmp_path):
 
     for results in (by_pipeline, by_gathered, by_cli):
         assert_same_facts(results, by_predict)
+
+
+def test_entities_are_featurized_by_first_appearance_and_outputs_keep_the_callers_indices(model):
+    """Paper section 2: V lays entities out by first appearance. Permuting vertexSet must not change what is
+    predicted; facts, scores, evidence of training labels and candidate pairs stay in the caller's indices."""
+    document = from_raw_text(RAW_DOCUMENT)
+    permutation = [3, 1, 0, 2]  # new position -> old entity
+    permuted = {**document, "vertexSet": [document["vertexSet"][old] for old in permutation],
+                "entity_names": [document["entity_names"][old] for old in permutation]}
+    feature = model.predictor().featurize([permuted])[0]
+    assert feature["entity_order"] == [2, 1, 3, 0]  # John Smith, Paris, France, Acme Corp by first mention
+    expected = model.predict(document, return_all_scores=True)[0]
+    actual = model.predict(permuted, return_all_scores=True)[0]
+    old = {new: previous for new, previous in enumerate(permutation)}
+    remapped = sorted(((old[pair["h_idx"]], old[pair["t_idx"]]), pair["scores"]) for pair in actual)
+    assert [pair for pair, _ in remapped] == sorted((pair["h_idx"], pair["t_idx"]) for pair in expected)
+    for (pair, scores), reference in zip(remapped, sorted(expected, key=lambda p: (p["h_idx"], p["t_idx"]))):
+        assert scores == pytest.approx(reference["scores"], abs=1e-6), pair
+    facts = model.predict(permuted)[0]
+    assert all(fact["head"] == permuted["entity_names"][fact["h_idx"]] for fact in facts)
+    # candidate pairs and training labels are given in the caller's indices too
+    labelled = {**permuted, "candidate_pairs": [[2, 1], [0, 3]],
+                "labels": [{"h": 2, "t": 1, "r": "P19", "evidence": [0]}]}
+    featurizer = model.predictor().featurizer
+    feature = featurizer(labelled)
+    order = feature["entity_order"]
+    assert [[order[h], order[t]] for h, t in feature["pair_indices"]] == [[2, 1], [0, 3]]
+    assert feature["pair_labels"] == [[model.config.label2id["P19"]], []] and feature["pair_evidence"] == [[0], []]
+    scored = model.predictor().score([feature])
+    assert scored.pair_indices[0].tolist() == [[2, 1], [0, 3]]

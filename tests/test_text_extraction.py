@@ -14,6 +14,7 @@ import pytest
 import torch
 from prediction_fixtures import RAW_DOCUMENT
 from test_cli import user_error
+from test_evidence import evidence_model  # noqa: F401  (a fixture: a tiny model that scores evidence)
 from tiny_models import scaled_timeout, tiny_bert_tokenizer
 from transformers import BertConfig, BertForTokenClassification, pipeline
 
@@ -212,6 +213,19 @@ def test_a_recognizer_with_a_bad_span_is_named_with_the_document(model):
                                               r"outside the text"):
         model.predict(["Nobody .", {"text": TEXT, "title": "T"}],
                       recognizer=lambda text: [] if text == "Nobody ." else [{"start": 80, "end": 95, "type": "ORG"}])
+
+
+def test_facts_of_plain_text_carry_evidence_spans_in_the_text(evidence_model):  # noqa: F811 (the fixture)
+    """The evidence model marks a sentence as evidence when it mentions both entities (see tests/test_evidence.py)."""
+    facts = evidence_model.extract(TEXT, recognizer=recognize)[0]["relations"]
+    assert facts == evidence_model.predict(GIVEN)[0]
+    sentences = [[0, 30], [31, 63], [64, 91]]  # "John Smith ... Paris ." / "Paris ... France ." / "Smith ... Corp ."
+    for fact in facts:
+        assert fact["evidence_spans"] == [sentences[sentence] for sentence in fact["evidence"]]
+    # John Smith: sentences 0 and 2 ("Smith"); Paris: 0 and 1; France: 1; Acme Corp: 2
+    shared = {(0, 1): [0], (0, 2): [], (0, 3): [2], (1, 2): [1], (1, 3): [], (2, 3): []}
+    assert {(fact["h_idx"], fact["t_idx"]): fact["evidence"] for fact in facts} == {
+        **shared, **{(tail, head): ids for (head, tail), ids in shared.items()}}
 
 
 # ---------------------------------------------------------------------------------------------------------- sentences

@@ -276,6 +276,9 @@ def test_every_packaged_config_is_valid_and_follows_the_paper():
             weights = [config.model[key] for key in
                        ("relation_loss_weight", "pair_loss_weight", "cross_matching_loss_weight")]
             assert weights == [1.0, 1.0, 1.0], name
+            # the paper gives no head sizes: the packaged setups keep ATLOP's, whatever the backbone-scaled defaults
+            sizes = [config.model[key] for key in ("classifier_hidden_size", "bilinear_block_size", "pair_channels")]
+            assert sizes == [768, 64, 256], name
     assert (configs["docred_bert_base"].lr_encoder, configs["docred_roberta_large"].lr_encoder) == (5e-5, 3e-5)
     assert configs["cdr_scibert"].encoder == configs["gda_scibert"].encoder == "allenai/scibert_scivocab_cased"
     assert (configs["cdr_scibert"].lr_encoder, configs["cdr_scibert"].epochs, configs["gda_scibert"].epochs) == (
@@ -556,3 +559,31 @@ def test_paee_generalises_to_held_back_documents(tmp_path):
     assert held_back["num_gold"] == 32 and held_back["num_predictions"] > 0
     assert held_back["num_unknown_title_predictions"] == 0
     assert held_back["f1"] >= 0.7, held_back  # reaches ~0.88; a name-memorising model would score ~0
+
+
+def test_training_with_evidence_learns_the_evidence_and_reports_it(tmp_path):
+    """The synthetic facts have fixed evidence; P108's sentence mentions only the company ("he works for acme
+    corp"), so the scorer must learn more than "both entities are mentioned here"."""
+    values = tiny_config_dict(tmp_path, **{**LEARNING, "test_file": None})
+    values["model"] = {**values["model"], "use_evidence": True, "evidence_loss_weight": 1.0}
+    result = train(TrainingConfig.from_dict(values))
+    metrics = result.dev_metrics
+    assert metrics["f1"] > F1_FLOOR
+    assert metrics["evidence_f1"] > F1_FLOOR, {key: value for key, value in metrics.items() if "evidence" in key}
+    loaded = PaeeForDocumentRelationExtraction.from_pretrained(result.model_dir)
+    facts = loaded.predict(make_documents(1, 7))[0]
+    assert {(fact["r"], tuple(fact["evidence"])) for fact in facts} == {
+        ("P19", (0,)), ("P17", (1,)), ("P108", (2,)), ("P17", (1, 2))}
+
+
+def test_use_evidence_without_evidence_in_the_data_is_refused(tmp_path):
+    documents = make_documents(4, 0)
+    for document in documents:
+        for label in document["labels"]:
+            label["evidence"] = []
+    (tmp_path / "no_evidence.json").write_text(json.dumps(documents), encoding="utf-8")
+    values = tiny_config_dict(tmp_path, train_file=str(tmp_path / "no_evidence.json"))
+    values["model"] = {**values["model"], "use_evidence": True}
+    with pytest.raises(ValueError, match=r"use_evidence=true, but no fact of train_file .*no_evidence.json has "
+                                         r"evidence sentences \(labels\[\]\.evidence\)"):
+        train(TrainingConfig.from_dict(values))

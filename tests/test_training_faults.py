@@ -16,6 +16,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 from test_training import subprocess_env, tiny_config_dict
+from tiny_models import scaled_timeout
 
 from paee_hf import PaeeForDocumentRelationExtraction
 from paee_hf.training.checkpointing import CheckpointDirectory
@@ -157,14 +158,15 @@ def test_a_second_run_in_the_same_output_dir_is_refused(tmp_path):
 def test_the_lock_names_another_process_and_dies_with_it(tmp_path):
     directory = tmp_path / "run"
     script = textwrap.dedent(f"""
-        import time
+        import sys
         from paee_hf.training.faults import OutputDirectoryLock
         lock = OutputDirectoryLock({str(directory)!r})
         lock.acquire()
         print("locked", flush=True)
-        time.sleep(120)
+        sys.stdin.read()  # holds the lock until killed, however long the test takes (a sleep could run out)
     """)
-    child = subprocess.Popen([sys.executable, "-c", script], env=subprocess_env(), stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen([sys.executable, "-c", script], env=subprocess_env(), stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
     try:
         assert child.stdout.readline().strip() == "locked"
         with pytest.raises(OutputDirectoryLockedError, match=rf"\(pid {child.pid} on host "):
@@ -172,6 +174,8 @@ def test_the_lock_names_another_process_and_dies_with_it(tmp_path):
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait()
+        child.stdin.close()
+        child.stdout.close()
     lock = OutputDirectoryLock(directory)  # a killed holder leaves no stale lock
     lock.acquire()
     assert f"pid {os.getpid()} " in (directory / ".lock").read_text()
@@ -202,7 +206,7 @@ def test_a_full_disk_while_saving_publishes_nothing_and_says_so(tmp_path):
     script = tmp_path / "runner.py"
     script.write_text(_FULL_DISK_RUNNER)
     completed = subprocess.run([sys.executable, str(script), str(config_path)], env=subprocess_env(),
-                               capture_output=True, text=True, timeout=300)
+                               capture_output=True, text=True, timeout=scaled_timeout(300))
     assert completed.returncode == 2, completed.stderr[-3000:]
     root = tmp_path / "run" / "checkpoints"
     errors = [line for line in completed.stderr.splitlines() if line.startswith("paee: error:")]

@@ -6,6 +6,7 @@ import importlib.util
 import os
 import string
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from transformers import BertConfig, BertTokenizer, RobertaConfig, RobertaTokenizer
@@ -96,20 +97,26 @@ def minilm_path() -> Path:
     return Path(spec.origin).parent / "model"
 
 
-def running_in_ci(environ=os.environ) -> bool:
-    """``CI`` set to a true value, as GitHub Actions, GitLab CI and most others export it."""
-    return environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+def running_in_ci() -> bool:
+    """``CI`` set to a true value, as GitHub Actions, GitLab CI and most others export it. Reads ``os.environ`` at
+    each call: ``datasets``' ``map(num_proc=...)`` replaces that object, so one bound earlier goes stale."""
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def skip_or_fail(message: str) -> NoReturn:
+    """Skip the test for a missing data set or tool, or fail it under ``CI=true``, where CI provides them, so a
+    missing one means a broken job, not a laptop without it."""
+    if running_in_ci():
+        pytest.fail(message + "; CI=true, so this is an error, not a skip")
+    pytest.skip(message)
 
 
 def shared_data(*parts: str) -> Path:
-    """A file under ../shared/data; skips the test when the shared data is not beside the checkout, and fails it
-    under ``CI=true``, where a missing data set means a broken job, not a laptop without the data."""
+    """A file under ../shared/data; skips the test when the shared data is not beside the checkout (fails it under
+    ``CI=true``)."""
     path = SHARED_DATA.joinpath(*parts)
     if not path.exists():
-        message = f"real data not available: {path} is missing (tests read ../shared/data beside the checkout)"
-        if running_in_ci():
-            pytest.fail(message + "; CI=true, so this is an error, not a skip")
-        pytest.skip(message)
+        skip_or_fail(f"real data not available: {path} is missing (tests read ../shared/data beside the checkout)")
     return path
 
 

@@ -65,7 +65,7 @@ ARCHITECTURE_FIELDS = (
     "ppp_feature", "prune_pairs", "prune_threshold", "re_encoder_layers", "classifier_hidden_size",
     "bilinear_block_size", "max_labels_per_pair", "marker_style", "relation_loss", "relation_loss_weight",
     "pair_loss_weight", "cross_matching_loss_weight", "tnet_window_size", "tnet_window_stride", "tnet_top_k",
-    "window_size",
+    "window_size", "use_evidence", "evidence_guidance", "evidence_loss_weight", "evidence_threshold",
 )
 
 CITATION = """@misc{huang-paee,

@@ -73,7 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--max-steps", type=int, metavar="N", help="optimizer steps to run (overrides --epochs)")
     train.add_argument("--seed", type=int, metavar="N", help="seed of weights, dropout and data order")
     train.add_argument("--resume", action="store_true",
-                       help="continue from the newest complete checkpoint in OUTPUT_DIR/checkpoints")
+                       help="continue from the newest complete checkpoint in OUTPUT_DIR/checkpoints; trusted input "
+                            "only: checkpoints hold pickles (optimizer, RNG states), so resume only runs you wrote "
+                            "(docs/security.md)")
     train.add_argument("--overwrite", action="store_true",
                        help="replace a previous run's model and checkpoints in OUTPUT_DIR")
     train.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
@@ -291,6 +293,9 @@ def _add_decoding_arguments(parser: argparse.ArgumentParser) -> None:
                              "One number for every relation, or RELATION=P per relation (repeatable)")
     parser.add_argument("--top-k", type=int, metavar="K",
                         help="at most K relations per entity pair (default: the model's max_labels_per_pair)")
+    parser.add_argument("--evidence-threshold", type=float, metavar="P",
+                        help="evidence probability a sentence needs, in (0, 1), for models trained with "
+                             "use_evidence (default: the model's evidence_threshold)")
 
 
 def decoding_options(args: argparse.Namespace, return_all_scores: bool = False) -> Any:
@@ -301,7 +306,7 @@ def decoding_options(args: argparse.Namespace, return_all_scores: bool = False) 
     """
     from ..prediction import DecodingOptions
 
-    return DecodingOptions(parse_threshold(args.threshold), args.top_k, return_all_scores)
+    return DecodingOptions(parse_threshold(args.threshold), args.top_k, return_all_scores, args.evidence_threshold)
 
 
 def parse_threshold(values: Sequence[str] | None) -> float | dict[str, float] | None:

@@ -5,6 +5,8 @@ legend of the entities with their mention clusters (an entity named more than on
 predicted relation faded), the predicted relations as a graph (their entities as nodes, relations as labelled arrows
 from head to tail) and as a table with scores. One self-contained HTML file:
 inline CSS and inline SVG, no JavaScript, nothing loaded from elsewhere; every document or model text is escaped.
+Facts with ``"evidence"`` (models trained with ``use_evidence``) list their sentences; hovering a fact's row, or
+clicking its number, highlights those sentences in the text (CSS ``:has()``, no script).
 
 Documents are those ``model.predict`` accepts: raw text with character-span entities (highlighted on the original
 text; ``paee extract`` records with their text, an empty entity list included) or DocRED documents (words joined by
@@ -40,6 +42,8 @@ section.document { background: #fff; border: 1px solid #d0d7de; border-radius: 8
 h2 { font-size: 18px; margin: 0 0 10px; }
 .text { line-height: 2.1; }
 .sentence-id { color: #8c959f; font-size: 11px; margin-right: 3px; vertical-align: super; }
+.sentence { border-radius: 3px; transition: background 0.1s; }
+table.facts tr:target { background: #fff8c5; }
 mark { border-radius: 3px; padding: 1px 1px; color: inherit; }
 .tag { font-size: 10px; font-weight: 600; border-radius: 3px; padding: 0 3px; margin-left: 1px;
        color: #1f2328; vertical-align: sub; border: 1px solid rgba(0, 0, 0, .25); }
@@ -166,7 +170,7 @@ def _document_section(
     if "text" in original:
         spans = [(mention["start"], mention["end"], entity)
                  for entity, item in enumerate(original["entities"]) for mention in item["mentions"]]
-        text_html = _highlight(original["text"], spans, entity_names, colours)
+        text_html = _raw_text(original["text"], document["sentence_char_spans"], spans, entity_names, colours)
     else:
         text_html = _docred_text(document, entity_names, colours)
     legend = "".join(
@@ -179,7 +183,7 @@ def _document_section(
         f"<h2>{index + 1}. {escape(str(document['title']))}</h2>\n"
         f'<div class="text">{text_html}</div>\n<div class="legend">{legend}</div>\n'
         f'<div class="results">{_graph_svg(index, entity_names, colours, facts, names)}'
-        f"{_facts_table(facts, entity_names, colours, names)}</div>\n</section>"
+        f"{_facts_table(index, facts, entity_names, colours, names)}</div>\n{_evidence_style(index, facts)}</section>"
     )
 
 
@@ -190,6 +194,20 @@ def _cluster(mentions: Sequence[Mapping[str, Any]]) -> str:
     counts = Counter(str(mention.get("name", "")) for mention in mentions)
     texts = ", ".join(f"{escape(text)}{f' &times;{count}' if count > 1 else ''}" for text, count in counts.items())
     return f' <span class="cluster">{len(mentions)} mentions: {texts}</span>'
+
+
+def _evidence_style(doc_index: int, facts: Sequence[Mapping[str, Any]]) -> str:
+    """CSS (no script) that highlights a fact's evidence sentences while its row is hovered or selected (#target)."""
+    section = f"#document-{doc_index}"
+    rules = []
+    for number, fact in enumerate(facts, start=1):
+        sentences = [sentence for sentence in fact.get("evidence") or () if is_integer(sentence)]
+        if sentences:
+            row = f"{section}-fact-{number}"
+            targets = ", ".join(f"{section}:has({row}:{state}) .s{sentence}"
+                                for state in ("hover", "target") for sentence in sentences)
+            rules.append(f"{targets} {{ background: #fff3a0; box-shadow: 0 0 0 2px #fff3a0; }}")
+    return f"<style>{' '.join(rules)}</style>\n" if rules else ""
 
 
 def entity_colour(entity: int, lightness: int = 80) -> str:
@@ -215,9 +233,29 @@ def _docred_text(document: Mapping[str, Any], entity_names: Sequence[str], colou
             offset += len(word) + 1
         ends = [start + len(word) for start, word in zip(starts, words)]
         spans = [(starts[first], ends[last - 1], entity) for first, last, entity in spans_by_sentence.get(sent_id, [])]
-        sentences.append(f'<span class="sentence-id">S{sent_id}</span>'
-                         + _highlight(" ".join(words), spans, entity_names, colours))
+        sentences.append(f'<span class="sentence s{sent_id}"><span class="sentence-id">S{sent_id}</span>'
+                         + _highlight(" ".join(words), spans, entity_names, colours) + "</span>")
     return " ".join(sentences)
+
+
+def _raw_text(
+    text: str,
+    sentence_spans: Sequence[Sequence[int]],
+    spans: Sequence[tuple[int, int, int]],
+    entity_names: Sequence[str],
+    colours: Sequence[str],
+) -> str:
+    """Raw text sentence by sentence (each a ``.s<id>`` span for evidence highlighting), mentions highlighted; no
+    mention crosses a sentence (the raw-text conversion never splits one)."""
+    pieces, previous_end = [], 0
+    for sent_id, (start, end) in enumerate(sentence_spans):
+        inside = [(first - start, last - start, entity) for first, last, entity in spans if start <= first < end]
+        pieces.append(escape(text[previous_end:start]))
+        pieces.append(f'<span class="sentence s{sent_id}" title="S{sent_id}">'
+                      + _highlight(text[start:end], inside, entity_names, colours) + "</span>")
+        previous_end = end
+    pieces.append(escape(text[previous_end:]))
+    return "".join(pieces)
 
 
 def _highlight(
@@ -245,10 +283,15 @@ def _highlight(
 
 
 def _facts_table(
-    facts: Sequence[Mapping[str, Any]], entity_names: Sequence[str], colours: Sequence[str], names: Mapping[str, str]
+    doc_index: int,
+    facts: Sequence[Mapping[str, Any]],
+    entity_names: Sequence[str],
+    colours: Sequence[str],
+    names: Mapping[str, str],
 ) -> str:
     if not facts:
         return '<table class="facts"><tr><td class="none">No relation predicted.</td></tr></table>'
+    with_evidence = any("evidence" in fact for fact in facts)
     rows = []
     for number, fact in enumerate(facts, start=1):
         head, tail, label = fact["h_idx"], fact["t_idx"], fact["r"]
@@ -256,13 +299,21 @@ def _facts_table(
         score = fact.get("score")
         score_html = "&ndash;" if score is None else (
             f'<span class="bar" style="width:{round(48 * min(max(score, 0.0), 1.0))}px"></span>{score:.3f}')
+        row_id = f"document-{doc_index}-fact-{number}"
+        evidence = ""
+        if with_evidence:
+            sentences = ", ".join(f"S{int(sent)}" for sent in fact.get("evidence") or () if is_integer(sent))
+            evidence = f"<td>{sentences or '&ndash;'}</td>"
         rows.append(
-            f"<tr><td>{number}</td><td>{_chip(head, colours)} {escape(entity_names[head])}</td>"
+            f'<tr id="{row_id}"><td><a href="#{row_id}">{number}</a></td>'
+            f"<td>{_chip(head, colours)} {escape(entity_names[head])}</td>"
             f"<td>{escape(relation)}{f' <code>{escape(label)}</code>' if relation != label else ''}</td>"
-            f"<td>{_chip(tail, colours)} {escape(entity_names[tail])}</td><td class=\"score\">{score_html}</td></tr>"
+            f"<td>{_chip(tail, colours)} {escape(entity_names[tail])}</td><td class=\"score\">{score_html}</td>"
+            f"{evidence}</tr>"
         )
+    evidence_header = '<th title="hover or click a row to see its sentences">evidence</th>' if with_evidence else ""
     return ('<table class="facts"><thead><tr><th>#</th><th>head</th><th>relation</th><th>tail</th><th>score</th>'
-            f"</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+            f"{evidence_header}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
 # ---------------------------------------------------------------------------------------------------------- the graph

@@ -340,16 +340,17 @@ def _write_whole(
     relation_names: Mapping[str, str] | None,
 ) -> None:
     """Formats that need every document at once (and the HTML page)."""
-    documents = None
+    originals = documents = None
     if output_format == "docred" or html_file is not None:
-        documents = [as_document(document, index, os.fspath(input_file))
-                     for index, document in enumerate(_iter_input(input_file, data_format))]
+        originals = list(_iter_input(input_file, data_format))
+        documents = [as_document(document, index, os.fspath(input_file)) for index, document in enumerate(originals)]
     if output_format == "jsonl":
         with open(partial, "w", encoding="utf-8") as out:
             for record in records:
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
     elif output_format == "codalab":
-        facts = [{"title": record["title"], "h_idx": fact["h_idx"], "t_idx": fact["t_idx"], "r": fact["r"]}
+        facts = [{"title": record["title"], "h_idx": fact["h_idx"], "t_idx": fact["t_idx"], "r": fact["r"],
+                  **({"evidence": fact["evidence"]} if "evidence" in fact else {})}
                  for record in records for fact in record["relations"]]
         if output.suffix == ".zip":
             write_codalab_submission(facts, partial.with_suffix(".zip"))
@@ -358,10 +359,12 @@ def _write_whole(
             partial.write_text(json.dumps(facts, ensure_ascii=False), encoding="utf-8")
     else:
         labelled = [{**{key: value for key, value in document.items() if key != "labels"},
-                     "labels": [{"h": fact["h_idx"], "t": fact["t_idx"], "r": fact["r"], "evidence": []}
+                     "labels": [{"h": fact["h_idx"], "t": fact["t_idx"], "r": fact["r"],
+                                 "evidence": fact.get("evidence", [])}
                                 for fact in record["relations"]]}
                     for document, record in zip(documents, records, strict=True)]
         partial.write_text(json.dumps(labelled, ensure_ascii=False), encoding="utf-8")
     if html_file is not None:
-        write_predictions_html(html_file, documents, [record["relations"] for record in records],
+        # the originals: raw text is shown as written, not as the words it was split into
+        write_predictions_html(html_file, originals, [record["relations"] for record in records],
                                title=f"PAEE predictions: {Path(input_file).name}", relation_names=relation_names)

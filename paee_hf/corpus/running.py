@@ -51,7 +51,7 @@ def featurize(
 
 def model_inputs(batch: Mapping[str, Any], with_labels: bool = True) -> dict[str, torch.Tensor]:
     """The tensors of a collated batch that the model's forward takes (titles and document indices stay out)."""
-    names = _FORWARD_INPUTS if with_labels else _FORWARD_INPUTS - {"labels"}
+    names = _FORWARD_INPUTS if with_labels else _FORWARD_INPUTS - {"labels", "evidence_labels"}
     return {name: value for name, value in batch.items() if name in names}
 
 

@@ -65,6 +65,8 @@ def feature_schema() -> datasets.Features:
         "sentence_spans": datasets.List(datasets.List(integer, length=2)),
         "pair_indices": datasets.List(datasets.List(integer, length=2)),
         "pair_labels": datasets.List(datasets.List(integer)),
+        "pair_evidence": datasets.List(datasets.List(integer)),
+        "entity_order": datasets.List(integer),
         "title": datasets.Value("string"),
         "doc_index": datasets.Value("int64"),
     })

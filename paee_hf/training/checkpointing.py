@@ -2,7 +2,7 @@
 
 Layout under ``<output_dir>/checkpoints``::
 
-    step_40/        complete resumable state (accelerate ``save_state`` + ``progress.json``)
+    step_40/        complete resumable state (accelerate ``save_state``, ``lr_schedule.json``, ``progress.json``)
     step_60/
     step_80.tmp/    a write in progress (or interrupted): never read
     latest          text file naming the newest complete checkpoint ("step_60")

@@ -12,7 +12,10 @@ The loop is plain PyTorch under ``accelerate`` (no ``Trainer``):
   ``<output_dir>/model``.
 * Resumable state (``save_state``) every ``save_every`` steps into crash-safe checkpoint directories
   (:mod:`paee_hf.training.checkpointing`). The data order is a function of the seed and the epoch only, and the RNG
-  states are restored, so a resumed run ends with the same weights as an uninterrupted one.
+  states are restored, so a resumed run ends with the same weights as an uninterrupted one. The learning-rate
+  schedule is kept as JSON (``lr_schedule.json``), not registered with accelerate, whose custom-object files are
+  unpickled without ``weights_only``; accelerate reads the optimizer and RNG pickles with ``weights_only=True``
+  (checkpoints of earlier versions, with the schedule in ``custom_checkpoint_0.pkl``, are read that way too).
 * At the end the best model predicts the test set in CodaLab format (``<output_dir>/result.zip``) and scores it
   when the test documents carry labels; ``<output_dir>/results.json`` sums the run up.
 
@@ -34,6 +37,7 @@ import math
 import os
 import pickle
 import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -89,6 +93,9 @@ from .faults import (
 logger = get_logger(__name__)
 
 PROGRESS_FILE = "progress.json"
+SCHEDULE_FILE = "lr_schedule.json"
+#: Where checkpoints of earlier versions kept the schedule: accelerate's file for a registered object.
+_LEGACY_SCHEDULE_FILE = "custom_checkpoint_0.pkl"
 RESULTS_FILE = "results.json"
 MODEL_DIR = "model"
 CHECKPOINTS_DIR = "checkpoints"
@@ -243,6 +250,13 @@ def build_model(config: TrainingConfig, data: RunData) -> PaeeForDocumentRelatio
     id2label = data.relations.id2label
     entity_types = sorted(data.entity_type2id, key=data.entity_type2id.get)
     relation_names = {label: name for label, name in data.relations.names.items() if label in data.relations.label2id}
+    if config.model.get("use_evidence") and not any(
+        sentence is not None for document in data.train for label in document.get("labels") or ()
+        for sentence in label.get("evidence") or ()
+    ):
+        raise ValueError(f"use_evidence=true, but no fact of train_file {config.train_file} has evidence sentences "
+                         "(labels[].evidence), so the evidence scorer would learn nothing; give evidence or set "
+                         "use_evidence=false.")
     try:
         return PaeeForDocumentRelationExtraction.from_encoder(
             encoder_name_or_path, relations=[id2label[index] for index in range(1, len(id2label))],
@@ -307,7 +321,8 @@ def train(
 
     Args:
         config: The run configuration.
-        resume: Continue from the newest complete checkpoint in ``<output_dir>/checkpoints``.
+        resume: Continue from the newest complete checkpoint in ``<output_dir>/checkpoints``. Trusted input only:
+            its optimizer and RNG states are pickles (read with ``weights_only=True``; docs/security.md).
         overwrite: Delete the checkpoints and model of a previous run in ``output_dir`` instead of refusing to start.
         on_step_end: Called on every process after each optimizer step (after that step's evaluation and
             checkpoint) with the progress, the accelerator and the prepared model, e.g. for custom logging.
@@ -470,9 +485,10 @@ def _build_run(
 
     steps_per_epoch = math.ceil(len(train_loader) / config.grad_accumulation)
     total_steps = config.max_steps or steps_per_epoch * config.epochs
-    # not prepared: accelerate would step a prepared scheduler once per process; we step it per optimizer step
+    # not prepared: accelerate would step a prepared scheduler once per process; we step it per optimizer step.
+    # Not registered for checkpointing either: accelerate unpickles registered objects with weights_only=False, so
+    # the checkpoint keeps the schedule as JSON (SCHEDULE_FILE) instead.
     scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_ratio * total_steps), total_steps)
-    accelerator.register_for_checkpointing(scheduler)
     return _Run(
         config=config, accelerator=accelerator, output_dir=Path(config.output_dir), checkpoints=checkpoints,
         data=data, model=model, tokenizer=tokenizer, optimizer=optimizer, scheduler=scheduler, sampler=sampler,
@@ -543,7 +559,7 @@ def _restore_checkpoint(run: _Run, candidates: Sequence[Path]) -> TrainingProgre
         return TrainingProgress()
     broken = []
     for checkpoint in candidates:
-        progress, problem = _load_checkpoint(run.accelerator, checkpoint)
+        progress, problem = _load_checkpoint(run.accelerator, run.scheduler, checkpoint)
         if progress is not None:
             break
         broken.append(f"{checkpoint.name} ({problem})")
@@ -559,19 +575,39 @@ def _restore_checkpoint(run: _Run, candidates: Sequence[Path]) -> TrainingProgre
     return progress
 
 
-def _load_checkpoint(accelerator: Accelerator, checkpoint: Path) -> tuple[TrainingProgress | None, str | None]:
-    """Load ``checkpoint`` into the prepared objects; returns its progress, or ``None`` and why when it cannot be
-    loaded on some process (then every process returns ``None``, and a later full load replaces whatever was
-    loaded in part)."""
+def _load_checkpoint(
+    accelerator: Accelerator, scheduler: torch.optim.lr_scheduler.LRScheduler, checkpoint: Path
+) -> tuple[TrainingProgress | None, str | None]:
+    """Load ``checkpoint`` into the prepared objects and ``scheduler``; returns its progress, or ``None`` and why when
+    it cannot be loaded on some process (then every process returns ``None``, and a later full load replaces
+    whatever was loaded in part)."""
     progress = problem = None
     try:
         progress = TrainingProgress.read(checkpoint / PROGRESS_FILE)  # cheap, so first
-        accelerator.load_state(str(checkpoint))
+        if (checkpoint / _LEGACY_SCHEDULE_FILE).exists():
+            # read here with weights_only=True, and hidden from accelerate, which would unpickle it without
+            schedule = torch.load(checkpoint / _LEGACY_SCHEDULE_FILE, weights_only=True)
+            with _entries_except(checkpoint, _LEGACY_SCHEDULE_FILE) as view:
+                accelerator.load_state(str(view))
+        else:
+            accelerator.load_state(str(checkpoint))
+            schedule = json.loads((checkpoint / SCHEDULE_FILE).read_text(encoding="utf-8"))
+        scheduler.load_state_dict(schedule)
     except _UNLOADABLE as error:
         problem = f"{type(error).__name__}: {(str(error).strip().splitlines() or [''])[0]}"
     if _on_any_process(accelerator, problem is not None):
         return None, problem or "it cannot be loaded on another process"
     return progress, None
+
+
+@contextlib.contextmanager
+def _entries_except(directory: Path, excluded: str) -> Iterator[Path]:
+    """A temporary directory of symbolic links to every entry of ``directory`` but ``excluded``."""
+    with tempfile.TemporaryDirectory(prefix="paee-checkpoint-") as view:
+        for entry in directory.iterdir():
+            if entry.name != excluded:
+                os.symlink(entry.resolve(), Path(view) / entry.name)
+        yield Path(view)
 
 
 def _start_tracking(run: _Run) -> None:
@@ -781,6 +817,7 @@ def _save_checkpoint(run: _Run, progress: TrainingProgress) -> None:
     def write_state() -> None:
         accelerator.save_state(str(staging))
         if accelerator.is_main_process:
+            write_text_atomic(staging / SCHEDULE_FILE, json.dumps(run.scheduler.state_dict()))
             write_text_atomic(staging / PROGRESS_FILE, progress.to_json())
 
     def commit() -> None:

@@ -1,0 +1,148 @@
+"""Evidence: which sentences of a document support an entity pair's relations (``PaeeConfig(use_evidence=True)``).
+
+Not in the PAEE paper. DocRED-style data annotates the evidence sentences of every fact, and DREEAM (Ma et al.,
+EACL 2023) showed that the pair's localized attention ``a(s,o)`` of eq. 3, summed over the tokens of each sentence,
+points at them. Our reading keeps that signal and adds two cheap ones the attention cannot see, because a pair's
+attention alone is often spread over sentences that mention only one of the two entities:
+
+``logit(s,o,k) = <tanh(W_c c_so + W_s e_s + W_o e_o), W_k S_k> / sqrt(d) + b[sub in k, obj in k] + w log A_so,k``
+
+* ``c_so`` the localized context of eq. 3 (before W1), ``e_s``/``e_o`` the entity embeddings of eq. 2 and ``S_k`` the
+  max-pooled sentence embedding (the sentence nodes of EER): the learned match between pair and sentence;
+* ``b[., .]`` a learned bias for whether the subject / the object is mentioned in sentence k (4 values);
+* ``A_so,k = sum_{t in k} a(s,o)_t``: DREEAM's sentence attention, through a learned weight ``w`` (init 1).
+
+Trained with binary cross-entropy against the union of the gold evidence of the pair's facts; pairs whose facts have
+no evidence annotated (and NA pairs) are left out. With ``evidence_guidance`` the loss reaches the attention and the
+token states (DREEAM's evidence guidance); without it every input is detached, so the relation scores are exactly
+those of the model without evidence and only the scorer learns (evidence prediction only).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional
+
+from .entity_pooling import gather_rows
+
+#: Logit of padded sentences: never evidence (finite for fp16).
+_PADDING_LOGIT = -1e4
+
+
+def token_sentence_matrix(sentence_spans: torch.Tensor, length: int) -> torch.Tensor:
+    """One-hot sentence membership of every token.
+
+    Args:
+        sentence_spans: ``(B, S, 2)`` token ``[start, end)`` of each sentence, ``-1`` rows are padding.
+        length: L, the number of tokens.
+
+    Returns:
+        ``(B, L, S)`` float, 1 where token l lies in sentence k (markers and special tokens around the document lie
+        in none).
+    """
+    positions = torch.arange(length, device=sentence_spans.device)[None, :, None]
+    starts, ends = sentence_spans[:, None, :, 0], sentence_spans[:, None, :, 1]
+    return ((positions >= starts) & (positions < ends)).float()
+
+
+def pair_sentence_presence(
+    mention_sentence_ids: torch.Tensor,
+    entity_mentions: torch.Tensor,
+    pair_indices: torch.Tensor,
+    num_sentences: int,
+) -> torch.Tensor:
+    """Which of the pair's entities is mentioned in each sentence.
+
+    Args:
+        mention_sentence_ids: ``(B, M)``, ``-1`` = padding.
+        entity_mentions: ``(B, E, K)`` indices into the mention axis, ``-1`` = padding.
+        pair_indices: ``(B, P, 2)`` (subject, object), ``-1`` = padding.
+        num_sentences: S.
+
+    Returns:
+        ``(B, P, S)`` long: ``2 * [subject in k] + [object in k]``, in 0..3.
+    """
+    sentence_ids = gather_rows(mention_sentence_ids[..., None], entity_mentions)[..., 0]  # (B, E, K)
+    valid = (entity_mentions >= 0) & (sentence_ids >= 0) & (sentence_ids < num_sentences)
+    one_hot = functional.one_hot(sentence_ids.clamp(0, num_sentences - 1), num_sentences)
+    entity_sentences = (one_hot * valid[..., None]).amax(2)  # (B, E, S)
+    subject = gather_rows(entity_sentences, pair_indices[..., 0])
+    obj = gather_rows(entity_sentences, pair_indices[..., 1])
+    return 2 * subject + obj
+
+
+class EvidenceScorer(nn.Module):
+    """Scores every sentence of every pair as evidence (see the module docstring for the formula).
+
+    Args:
+        hidden_size: D, the backbone width (context, entity and sentence vectors).
+        scorer_size: d, the width of the pair-sentence matching space.
+    """
+
+    def __init__(self, hidden_size: int, scorer_size: int) -> None:
+        super().__init__()
+        self.context_projection = nn.Linear(hidden_size, scorer_size)
+        self.subject_projection = nn.Linear(hidden_size, scorer_size, bias=False)
+        self.object_projection = nn.Linear(hidden_size, scorer_size, bias=False)
+        self.sentence_projection = nn.Linear(hidden_size, scorer_size)
+        self.presence_bias = nn.Embedding(4, 1)
+        self.attention_weight = nn.Parameter(torch.ones(()))
+
+    def reset_parameters_for_paee(self, initializer_range: float) -> None:
+        """No prior on presence, DREEAM's attention signal at full weight (the linear layers get the normal init)."""
+        nn.init.zeros_(self.presence_bias.weight)
+        nn.init.ones_(self.attention_weight)
+
+    def forward(
+        self,
+        context: torch.Tensor,
+        entities: torch.Tensor,
+        pair_indices: torch.Tensor,
+        sentences: torch.Tensor,
+        sentence_mask: torch.Tensor,
+        sentence_attention: torch.Tensor,
+        presence: torch.Tensor,
+    ) -> torch.Tensor:
+        """Evidence logits.
+
+        Args:
+            context: ``(B, P, D)`` localized context of each pair (eq. 3 before W1).
+            entities: ``(B, E, D)`` entity embeddings (eq. 2).
+            pair_indices: ``(B, P, 2)``, ``-1`` = padding.
+            sentences: ``(B, S, D)`` sentence embeddings.
+            sentence_mask: ``(B, S)`` True for real sentences.
+            sentence_attention: ``(B, P, S)`` the pair's attention mass on each sentence.
+            presence: ``(B, P, S)`` from [`pair_sentence_presence`].
+
+        Returns:
+            ``(B, P, S)`` logits; padded sentences get a large negative logit.
+        """
+        subjects = gather_rows(self.subject_projection(entities), pair_indices[..., 0])
+        objects = gather_rows(self.object_projection(entities), pair_indices[..., 1])
+        queries = torch.tanh(self.context_projection(context) + subjects + objects)  # (B, P, d)
+        keys = self.sentence_projection(sentences)  # (B, S, d)
+        logits = torch.bmm(queries, keys.transpose(1, 2)) / math.sqrt(queries.shape[-1])
+        logits = logits + self.presence_bias(presence)[..., 0]
+        logits = logits + self.attention_weight * torch.log(sentence_attention.clamp(min=0) + 1e-6)
+        return logits.masked_fill(~sentence_mask[:, None, :], _PADDING_LOGIT)
+
+
+def evidence_loss(logits: torch.Tensor, targets: torch.Tensor, sentence_mask: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy over the real sentences of the pairs that have gold evidence.
+
+    Args:
+        logits: ``(B, P, S)`` from [`EvidenceScorer`].
+        targets: ``(B, P, S)`` multi-hot gold evidence (union over the pair's facts); all-zero rows (NA pairs,
+            facts without annotated evidence, padding) are not scored.
+        sentence_mask: ``(B, S)`` True for real sentences.
+
+    Returns:
+        Scalar mean loss; 0 (with a gradient path) when no pair of the batch has evidence.
+    """
+    scored = (targets.amax(-1) > 0)[..., None] & sentence_mask[:, None, :]
+    if not bool(scored.any()):
+        return logits.sum() * 0.0
+    return functional.binary_cross_entropy_with_logits(logits[scored].float(), targets[scored].float())
