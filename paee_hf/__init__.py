@@ -12,9 +12,11 @@ from .cards.model_card import readme_text
 from .configuration_paee import PaeeConfig
 from .data import *  # noqa: F403  (the data API: readers, validation, featurizer, collator, decoding)
 from .data import __all__ as _data_api
+from .mention_grouping import MentionGrouper
 from .modeling_paee import PaeeForDocumentRelationExtraction, PaeeOutput
 from .pipeline_paee import TASK, DocumentRelationExtractionPipeline
 from .prediction import DecodingOptions, RelationPredictor, decode_relations
+from .recognizers import DEFAULT_LABEL_MAP, RecognizerError
 
 __version__ = "0.1.0"
 
@@ -33,12 +35,15 @@ CHECKPOINT_CODE_FILES = (
     "featurizer.py",
     "losses.py",
     "markers.py",
+    "mention_grouping.py",
     "modeling_paee.py",
     "pair_aware.py",
     "pair_encoders.py",
     "pipeline_paee.py",
+    "plain_text.py",
     "prediction.py",
     "raw_text.py",
+    "recognizers.py",
     "segmentation.py",
     "sliding_filling.py",
     "tnet.py",
@@ -71,5 +76,8 @@ __all__ = [
     "DecodingOptions",
     "RelationPredictor",
     "decode_relations",
+    "DEFAULT_LABEL_MAP",
+    "MentionGrouper",
+    "RecognizerError",
     *_data_api,
 ]

@@ -29,6 +29,7 @@ import importlib.metadata
 import os
 import re
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,12 +72,14 @@ from .losses import (
     cross_matching_loss,
     potential_pair_loss,
 )
+from .mention_grouping import Grouping
 from .pair_aware import PairAwareRepresentation
 
 # save_pretrained copies the pipeline's file into every checkpoint (config.custom_pipelines), so that users without
 # paee-hf get the pipeline through trust_remote_code; that needs the class here.
 from .pipeline_paee import TASK, DocumentRelationExtractionPipeline
-from .prediction import RelationPredictor, Threshold
+from .plain_text import SentenceSplitter, TextReader, to_record
+from .prediction import DecodingOptions, RelationPredictor, Threshold, input_list
 
 #: Logit given to every relation of a pair that is padding or pruned by PPP: decodes to NA (finite for fp16).
 _PRUNED_LOGIT = -1e4
@@ -480,13 +483,18 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
         return_all_scores: bool = False,
         tokenizer: Any = None,
         evidence_threshold: float | None = None,
+        recognizer: Any = None,
+        label_map: Mapping[str, str | None] | None = None,
+        grouping: Grouping | None = None,
+        sentence_splitter: SentenceSplitter | None = None,
     ) -> list[list[dict]]:
         """Extract relations from documents.
 
         Args:
-            documents: One document or a list: DocRED-format (``sents``, ``vertexSet``) or raw text
+            documents: One document or a list: DocRED-format (``sents``, ``vertexSet``), raw text
                 ``{"text": str, "entities": [{"mentions": [{"start": int, "end": int}], "type": str}]}``
-                (character spans, end exclusive; ``name`` and ``title`` optional).
+                (character spans, end exclusive; ``name`` and ``title`` optional), or plain text (a string, or
+                ``{"text", "title"?}`` without ``entities``) whose entities ``recognizer`` finds.
             batch_size: Documents per forward pass (documents are bucketed by length).
             threshold: Decision threshold on the scores, a float or ``{relation label: float}``; ``None`` = 0.5,
                 i.e. the learned threshold class of eq. 9.
@@ -495,15 +503,67 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
             tokenizer: Overrides the checkpoint's tokenizer.
             evidence_threshold: Evidence probability a sentence needs (models with ``use_evidence``); ``None`` =
                 ``config.evidence_threshold``.
+            recognizer: Finds the entities of plain text: ``"spacy:MODEL_NAME"``, ``"hf:ID_OR_PATH"``, a spaCy
+                ``Language``, a token-classification ``Pipeline`` or a callable ``text -> [{"start", "end",
+                "type"}]``; default: the checkpoint's entity heads when it has them (``"heads"``).
+            label_map: ``{recognizer label: entity type or None}`` over the default OntoNotes/CoNLL -> DocRED map.
+            grouping: ``(text, mentions) -> cluster id per mention`` instead of the built-in mention grouping.
+            sentence_splitter: ``text -> [(start, end)]`` instead of the built-in splitter (or spaCy's sentences).
 
         Returns:
             Per document, facts ``{"h_idx", "t_idx", "r", "relation", "score", "head", "tail"}`` sorted by score
             (``score = sigmoid(s_r - s_TH)``); with ``use_evidence`` also ``"evidence"`` (sentence ids) and, for raw
-            text, ``"evidence_spans"`` (character spans of those sentences).
+            text, ``"evidence_spans"`` (character spans of those sentences). For plain text, ``h_idx``/``t_idx`` index
+            the entities in order of first mention, as [`extract`] lists them; use [`extract`] to get the entities and
+            their mentions.
         """
-        return self.predictor(tokenizer).predict(
-            documents, batch_size, threshold, top_k, return_all_scores, evidence_threshold
-        )
+        reader = TextReader.for_model(self, recognizer, label_map, grouping, sentence_splitter)
+        return self.predictor(tokenizer).predict(documents, batch_size, threshold, top_k, return_all_scores,
+                                                 evidence_threshold, reader)
+
+    def extract(
+        self,
+        texts: Any,
+        recognizer: Any = None,
+        *,
+        label_map: Mapping[str, str | None] | None = None,
+        grouping: Grouping | None = None,
+        sentence_splitter: SentenceSplitter | None = None,
+        batch_size: int = 8,
+        threshold: Threshold = None,
+        top_k: int | None = None,
+        evidence_threshold: float | None = None,
+        tokenizer: Any = None,
+    ) -> list[dict]:
+        """Text in, facts out: find the entities of plain texts, group their mentions, extract the relations.
+
+        Args:
+            texts: One text or a list: strings, ``{"text", "title"?}``, or ``{"text", "entities"}`` whose entities
+                are used as given.
+            recognizer: See [`predict`]; default: the checkpoint's entity heads when it has them.
+            label_map: See [`predict`].
+            grouping: See [`predict`].
+            sentence_splitter: See [`predict`].
+            batch_size: Documents per forward pass.
+            threshold: See [`predict`].
+            top_k: See [`predict`].
+            evidence_threshold: See [`predict`].
+            tokenizer: Overrides the checkpoint's tokenizer.
+
+        Returns:
+            One record per text: ``{"title", "entities": [{"name", "type", "mentions": [{"start", "end",
+            "text"}]}], "relations": [facts as predict returns them, evidence included]}``; offsets index the given
+            text, entities come in order of first mention. A text with fewer than two entities has no relations.
+        """
+        items = input_list(texts, "extract input")
+        for index, item in enumerate(items):
+            if isinstance(item, Mapping) and "text" not in item:
+                raise ValueError(f"extract input, document {index}: has no 'text'; extract reads text (a string or "
+                                 '{"text", "title"?}); use predict for DocRED documents.')
+        reader = TextReader.for_model(self, recognizer, label_map, grouping, sentence_splitter, "extract input")
+        options = DecodingOptions(threshold, top_k, evidence_threshold=evidence_threshold)
+        results = self.predictor(tokenizer).predict_documents(items, batch_size, options, reader)
+        return [to_record(result.document, result.facts) for result in results]
 
     def predictor(self, tokenizer: Any = None) -> RelationPredictor:
         """The [`RelationPredictor`] of this model (built once per tokenizer, so repeated calls cost nothing)."""

@@ -28,6 +28,7 @@ import torch
 
 from .collator import DocumentCollator
 from .featurizer import DocumentFeaturizer
+from .plain_text import TextReader, is_plain_text, no_recognizer_error, plain_text_and_title
 from .raw_text import from_raw_text
 from .validation import DocumentValidationError
 
@@ -36,7 +37,7 @@ Threshold = float | Mapping[str, float] | None
 STREAM_WINDOW_BATCHES = 16
 
 
-def as_document(document: Any, index: int, source: str) -> dict:
+def as_document(document: Any, index: int, source: str, require_entities: bool = True) -> dict:
     """One user document as a DocRED-format document.
 
     Args:
@@ -44,12 +45,17 @@ def as_document(document: Any, index: int, source: str) -> dict:
             ``{"text": str, "entities": [{"mentions": [{"start", "end"}], "type": str}]}``.
         index: Its position in the input (for error messages).
         source: Name of the input in error messages.
+        require_entities: ``False`` accepts raw text with an empty ``entities`` list (a recognizer found none).
 
     Raises:
-        DocumentValidationError: For a document that is neither shape, or an invalid raw-text document.
+        DocumentValidationError: For a document that is neither shape, plain text (no entities: a
+            [`TextReader`] finds them first), or an invalid raw-text document.
     """
+    if is_plain_text(document):
+        _, title = plain_text_and_title(document, index, source)
+        raise no_recognizer_error(source, index, title, reads_plain_text=False)
     if isinstance(document, Mapping) and "text" in document:
-        return from_raw_text(document, index, source)
+        return from_raw_text(document, index, source, require_entities)
     if isinstance(document, Mapping) and "sents" in document and "vertexSet" in document:
         return dict(document)
     title = document.get("title") if isinstance(document, Mapping) else None
@@ -66,13 +72,24 @@ def as_documents(inputs: Any, source: str = "predict input") -> list[dict]:
         ValueError: For input that is neither a document nor a non-empty list of documents.
         DocumentValidationError: For an invalid document.
     """
-    documents = [inputs] if isinstance(inputs, Mapping) else inputs
-    if isinstance(documents, str) or not isinstance(documents, Sequence) or len(documents) == 0:
+    return [as_document(document, index, source) for index, document in enumerate(input_list(inputs, source))]
+
+
+def input_list(inputs: Any, source: str) -> list[Any]:
+    """One document (a mapping or a string of plain text) as a list of one; a non-empty list as it is.
+
+    Raises:
+        ValueError: For anything else.
+    """
+    if isinstance(inputs, (Mapping, str)):
+        return [inputs]
+    if not isinstance(inputs, Sequence) or len(inputs) == 0:
         raise ValueError(
-            f"{source}: expected a document (dict) or a non-empty list of documents, got {type(inputs).__name__}; "
-            'e.g. model.predict({"text": "...", "entities": [{"mentions": [{"start": 0, "end": 5}], "type": "PER"}]})'
+            f"{source}: expected a document (a dict or a string of plain text) or a non-empty list of documents, got "
+            f"{type(inputs).__name__}; e.g. model.predict(\"Marie Curie was born in Warsaw.\", recognizer=...) or "
+            'model.predict({"text": "...", "entities": [{"mentions": [{"start": 0, "end": 5}], "type": "PER"}]})'
         )
-    return [as_document(document, index, source) for index, document in enumerate(documents)]
+    return list(inputs)
 
 
 def relation_scores(logits: torch.Tensor) -> torch.Tensor:
@@ -348,17 +365,32 @@ class RelationPredictor:
         top_k: int | None = None,
         return_all_scores: bool = False,
         evidence_threshold: float | None = None,
+        text_reader: TextReader | None = None,
     ) -> list[list[dict]]:
         """See ``PaeeForDocumentRelationExtraction.predict``: the documents bucketed by length, results in order."""
-        _check_batch_size(batch_size)
         options = DecodingOptions(threshold, top_k, return_all_scores, evidence_threshold)
-        documents = as_documents(inputs, self.source)
-        features = self.featurize(documents)
-        results: list[list[dict]] = [[] for _ in documents]
-        for chunk in _length_buckets(features, batch_size):
-            facts = self.decode([documents[i] for i in chunk], self.score([features[i] for i in chunk]), options)
-            for index, document_facts in zip(chunk, facts):
-                results[index] = document_facts
+        return [result.facts for result in self.predict_documents(inputs, batch_size, options, text_reader)]
+
+    def predict_documents(
+        self,
+        inputs: Any,
+        batch_size: int = 8,
+        options: DecodingOptions = DecodingOptions(),
+        text_reader: TextReader | None = None,
+    ) -> list[PredictedDocument]:
+        """Predict one document or a list, all bucketed by length together; one [`PredictedDocument`] each, in order.
+
+        Args:
+            inputs: One document or a non-empty list (DocRED-format, raw text with entities, or plain text).
+            batch_size: Documents per forward pass.
+            options: Decoding options.
+            text_reader: Finds the entities of plain text (``None``: plain text is an error naming the options).
+        """
+        _check_batch_size(batch_size)
+        items = input_list(inputs, self.source)
+        results = self._predict_window(items, range(len(items)), batch_size, options, text_reader)
+        if text_reader is not None:
+            text_reader.report()
         return results
 
     def stream(
@@ -368,17 +400,20 @@ class RelationPredictor:
         options: DecodingOptions = DecodingOptions(),
         start: int = 0,
         step: int = 1,
+        text_reader: TextReader | None = None,
     ) -> Iterator[PredictedDocument]:
         """Predict an iterable of any length with bounded memory, yielding in input order.
 
         ``STREAM_WINDOW_BATCHES * batch_size`` documents at a time are featurized together and bucketed by length.
 
         Args:
-            inputs: Documents (DocRED-format or raw text).
+            inputs: Documents (DocRED-format, raw text with entities, or plain text).
             batch_size: Documents per forward pass.
             options: Decoding options.
             start: Index of the first document in the caller's input (a resumed run, or a process's shard).
             step: Index distance between consecutive documents (``world_size`` for a process's shard).
+            text_reader: Finds the entities of plain text (``None``: plain text is an error naming the options); its
+                warning on dropped labels comes once, at the end.
 
         Yields:
             One [`PredictedDocument`] per input document.
@@ -389,16 +424,41 @@ class RelationPredictor:
         index = start
         while window := list(itertools.islice(iterator, window_size)):
             indices = range(index, index + len(window) * step, step)
-            documents = [as_document(document, i, self.source) for document, i in zip(window, indices)]
-            features = self.featurize(documents, indices)
-            results: list[list[dict]] = [[] for _ in documents]
-            for chunk in _length_buckets(features, batch_size):
-                facts = self.decode([documents[i] for i in chunk], self.score([features[i] for i in chunk]), options)
-                for position, document_facts in zip(chunk, facts):
-                    results[position] = document_facts
-            for position, (i, document) in enumerate(zip(indices, documents)):
-                yield PredictedDocument(i, document, results[position], len(features[position]["input_ids"]))
+            yield from self._predict_window(window, indices, batch_size, options, text_reader)
             index += len(window) * step
+        if text_reader is not None:
+            text_reader.report()
+
+    def _predict_window(
+        self,
+        items: Sequence[Any],
+        indices: Sequence[int],
+        batch_size: int,
+        options: DecodingOptions,
+        text_reader: TextReader | None,
+    ) -> list[PredictedDocument]:
+        """Convert, featurize, bucket, score and decode some documents together. Plain text in which no entity was
+        found gets no facts without reaching the model."""
+        plain = [False] * len(items)
+        if text_reader is not None:
+            items, plain = text_reader.prepare(items, indices)
+        documents = [as_document(item, i, self.source, require_entities=not is_plain)
+                     for item, i, is_plain in zip(items, indices, plain)]
+        modelled = [position for position, document in enumerate(documents)
+                    if document["vertexSet"] or not plain[position]]
+        features = self.featurize([documents[position] for position in modelled],
+                                  [indices[position] for position in modelled])
+        results: list[list[dict]] = [[] for _ in documents]
+        for chunk in _length_buckets(features, batch_size):
+            batch_documents = [documents[modelled[i]] for i in chunk]
+            facts = self.decode(batch_documents, self.score([features[i] for i in chunk]), options)
+            for i, document_facts in zip(chunk, facts):
+                results[modelled[i]] = document_facts
+        num_tokens = [0] * len(documents)
+        for position, feature in zip(modelled, features):
+            num_tokens[position] = len(feature["input_ids"])
+        return [PredictedDocument(i, document, facts, tokens)
+                for i, document, facts, tokens in zip(indices, documents, results, num_tokens)]
 
 
 class PredictedDocument(NamedTuple):

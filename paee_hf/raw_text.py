@@ -1,11 +1,14 @@
 """Raw text with entities given as character spans -> a DocRED-format document.
 
 Input: ``{"text": str, "entities": [{"mentions": [{"start": int, "end": int}], "type": str, "name"?: str}],
-"title"?: str}``. Sentences and words come from :mod:`paee_hf.segmentation`; a sentence never breaks inside
-a mention and every mention boundary is a word boundary, so every mention is kept exactly. Each output mention also
-carries ``char_span`` (its original ``[start, end)``) and the document carries ``entity_names`` (the given name, else
-the first mention's text) and ``sentence_char_spans`` (each sentence's ``[start, end)``), so predictions and their
-evidence can be shown on the original text.
+"title"?: str, "sentence_char_spans"?: [[start, end], ...]}``. Sentences come from ``sentence_char_spans`` when
+given (e.g. a sentence splitter's or spaCy's: only where each span starts matters; text between spans joins the
+sentence before it), else from :func:`paee_hf.segmentation.split_sentences`; words come from
+:mod:`paee_hf.segmentation`. A sentence never breaks inside a mention (a given break inside one is dropped) and every
+mention boundary is a word boundary, so every mention is kept exactly. Each output mention also carries
+``char_span`` (its original ``[start, end)``) and the document carries ``entity_names`` (the given name, else the
+first mention's text) and ``sentence_char_spans`` (each sentence's ``[start, end)`` in the text), so predictions and
+their evidence can be shown on the original text.
 
 The same span may belong to several entities (a composite mention such as CDR's "Hemorrhagic cystitis", linked
 to two MeSH concepts); any other overlap between mentions is an error.
@@ -16,34 +19,45 @@ from __future__ import annotations
 import bisect
 from typing import Any, NoReturn
 
-from .segmentation import split_sentences, tokenize_words
+from .segmentation import sentences_from_starts, split_sentences, tokenize_words
 from .validation import DocumentValidationError, is_integer, json_kind
 
 
-def from_raw_text(document: Any, doc_index: int = 0, source: str = "raw text") -> dict:
+def from_raw_text(
+    document: Any, doc_index: int = 0, source: str = "raw text", require_entities: bool = True
+) -> dict:
     """Turn raw text plus character-span entities into a DocRED document (no ``labels``).
 
     Args:
-        document: ``{"text", "entities", "title"?}`` as described in the module docstring.
+        document: ``{"text", "entities", "title"?, "sentence_char_spans"?}`` as described in the module docstring.
         doc_index: Position of the document (for messages and the default title ``"document <index>"``).
         source: Origin of the document (for messages).
+        require_entities: ``False`` accepts an empty ``entities`` list (a recognizer that found nothing); the
+            result then has an empty ``vertexSet``, which no model can read.
 
     Returns:
-        ``{"title", "sents", "vertexSet", "entity_names"}``; mentions are ``{name, pos, sent_id, type, char_span}``.
+        ``{"title", "sents", "vertexSet", "entity_names", "sentence_char_spans"}``; mentions are
+        ``{name, pos, sent_id, type, char_span}``.
 
     Raises:
         DocumentValidationError: Non-string or empty text, no entities, a span outside the text, an empty or
-            whitespace-only span, overlapping spans, a missing or non-string type, a non-string name or title.
+            whitespace-only span, overlapping spans, a missing or non-string type, a non-string name or title,
+            sentence spans that are not sorted ``[start, end]`` pairs inside the text.
     """
     title = document.get("title") if isinstance(document, dict) else None
 
     def fail(field: str, problem: str, fix: str) -> NoReturn:
         raise DocumentValidationError(source, doc_index, title if isinstance(title, str) else None, field, problem, fix)
 
-    spans = _check_raw_document(document, fail)
+    spans = _check_raw_document(document, fail, require_entities)
     text: str = document["text"]
     boundaries = sorted({offset for start, end, _, _ in spans for offset in (start, end)})
-    sentences = split_sentences(text, [(start, end) for start, end, _, _ in spans])
+    mention_spans = [(start, end) for start, end, _, _ in spans]
+    if document.get("sentence_char_spans") is None:
+        sentences = split_sentences(text, mention_spans)
+    else:
+        sentences = sentences_from_starts(text, _given_sentence_starts(document["sentence_char_spans"], text, fail),
+                                          mention_spans)
     words_per_sentence = [tokenize_words(text, sentence, boundaries) for sentence in sentences]
     word_starts = [word_start for words in words_per_sentence for word_start, _ in words]
     sentence_of_word = [sent_id for sent_id, words in enumerate(words_per_sentence) for _ in words]
@@ -78,7 +92,26 @@ def from_raw_text(document: Any, doc_index: int = 0, source: str = "raw text") -
     }
 
 
-def _check_raw_document(document: Any, fail) -> list[tuple[int, int, int, int]]:
+def _given_sentence_starts(spans: Any, text: str, fail) -> list[int]:
+    """The start offsets of given sentence spans, checked: ``[start, end]`` integer pairs, sorted, not overlapping,
+    inside the text."""
+    field = "sentence_char_spans"
+    if not isinstance(spans, list):
+        fail(field, f"is {json_kind(spans)}, not a list", "Give [[start, end], ...] character spans, or leave it out")
+    starts, previous_end = [], 0
+    for index, span in enumerate(spans):
+        if not (isinstance(span, (list, tuple)) and len(span) == 2 and all(is_integer(value) for value in span)):
+            fail(f"{field}[{index}]", f"is {span!r}", "Give each sentence as [start, end] character offsets")
+        start, end = span
+        if not previous_end <= start < end <= len(text):
+            fail(f"{field}[{index}]", f"[{start}, {end}) is empty, outside the text (length {len(text)}) or before "
+                 "the end of the previous sentence", "Give sorted, non-overlapping spans with start < end <= len(text)")
+        starts.append(start)
+        previous_end = end
+    return starts
+
+
+def _check_raw_document(document: Any, fail, require_entities: bool = True) -> list[tuple[int, int, int, int]]:
     """Validate the raw input; return ``(start, end, entity_index, mention_index)`` for every mention."""
     if not isinstance(document, dict):
         fail("document", f"is {json_kind(document)}, not an object", 'Pass {"text": ..., "entities": [...]}')
@@ -90,7 +123,7 @@ def _check_raw_document(document: Any, fail) -> list[tuple[int, int, int, int]]:
     if not text.strip():
         fail("text", "is empty", "Pass the document text")
     entities = document.get("entities")
-    if not isinstance(entities, list) or not entities:
+    if not isinstance(entities, list) or (require_entities and not entities):
         fail("entities", f"is {'an empty list' if entities == [] else json_kind(entities)}, "
              "not a non-empty list", 'Give at least one entity {"mentions": [{"start", "end"}], "type"}')
     spans = []

@@ -58,6 +58,8 @@ def user_error(capsys, argv: list[str]) -> str:
 @pytest.mark.parametrize(("command", "options"), [
     ("train", TRAIN_OPTIONS), ("evaluate", EVALUATE_OPTIONS), ("predict", PREDICT_OPTIONS),
     ("quickstart", ("--output-dir", "--epochs", "--overwrite")),
+    ("extract", ("--model", "--recognizer", "--text", "--input", "--output", "--html", "--label-map", "--batch-size",
+                 "--threshold", "--top-k", "--overwrite")),
 ])
 def test_help_documents_every_option(capsys, command, options):
     with pytest.raises(SystemExit) as raised:

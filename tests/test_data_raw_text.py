@@ -40,7 +40,37 @@ def test_sentences_words_and_mentions():
     ]
     assert document["title"] == "Smith"
     assert document["entity_names"] == ["John Smith", "Paris", "Acme Corp."]
+    assert document["sentence_char_spans"] == [[0, 41], [42, 85], [87, 104]]
+    assert [text[start:end] for start, end in document["sentence_char_spans"]][2] == "It has 3.5 staff."
     validate_document(document, 0, "raw")
+
+
+def test_given_sentences_are_used_except_a_break_inside_a_mention():
+    text = "Intro words John Smith met Dr. Jones. He left. Then he came."
+    document = from_raw_text({"text": text, "sentence_char_spans": [[12, 29], [31, 46], [47, 60]], "entities": [
+        {"type": "PER", "mentions": [span(text, "John Smith")]},
+        {"type": "PER", "mentions": [span(text, "Dr. Jones")]},  # the given break at 31 falls inside it
+    ]})
+    # only starts matter: "Intro words" joins the first sentence; the break at 31 is dropped, the one at 47 kept
+    assert document["sentence_char_spans"] == [[0, 46], [47, 60]]
+    assert document["sents"] == [["Intro", "words", "John", "Smith", "met", "Dr", ".", "Jones", ".", "He", "left",
+                                  "."], ["Then", "he", "came", "."]]
+
+
+@pytest.mark.parametrize(
+    ("spans", "message"),
+    [
+        ("0-10", r"sentence_char_spans is a string, not a list"),
+        ([[0, 5], [4, 9]], r"sentence_char_spans\[1\] \[4, 9\) is empty, outside the text \(length 13\) or before the "
+                           r"end of the previous sentence"),
+        ([[0, 20]], r"sentence_char_spans\[0\] \[0, 20\) is empty, outside the text"),
+        ([[0, 5, 9]], r"sentence_char_spans\[0\] is \[0, 5, 9\]. Give each sentence as \[start, end\]"),
+    ],
+)
+def test_malformed_given_sentences(spans, message):
+    with pytest.raises(DocumentValidationError, match=message):
+        from_raw_text({"text": "Paris. Rome..", "sentence_char_spans": spans,
+                       "entities": [{"type": "LOC", "mentions": [{"start": 0, "end": 5}]}]}, 0, "raw")
 
 
 def test_no_sentence_break_inside_a_mention_and_mention_bounds_split_words():
@@ -106,6 +136,34 @@ def test_split_sentences_rules():
                          "2 dogs ran."]
     protected = (text.index("came"), text.index("Then") + 4)
     assert len(split_sentences(text, [protected])) == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a sentence starting with a capital outside ASCII
+        ("He lived in Paris. Émile stayed. Çetin left.", ["He lived in Paris.", "Émile stayed.", "Çetin left."]),
+        # lower-case starts of biomedical text: words with a digit or a capital inside
+        ("Tumours grew in treated cells. p53 levels rose. mRNA fell in mice. beta-Blocker therapy ended.",
+         ["Tumours grew in treated cells.", "p53 levels rose.", "mRNA fell in mice.", "beta-Blocker therapy ended."]),
+        # ... but not after abbreviations, initials or dotted forms, and never before an ordinary lower-case word
+        ("Rats got 5 mg i.v. tPA daily, e.g. p53 mice. They lived. The dose was 4 mg. kg daily.",
+         ["Rats got 5 mg i.v. tPA daily, e.g. p53 mice.", "They lived.", "The dose was 4 mg. kg daily."]),
+        # "no." is an abbreviation only before a number; a stop inside quotes ends the sentence
+        ('She said "no." Then she left. See No. 5 and pp. 12-14. He said no. Then he went.',
+         ['She said "no."', "Then she left.", "See No. 5 and pp. 12-14.", "He said no.", "Then he went."]),
+        # a single upper-case letter is an initial only standing alone: "COX-I." and "U/L." end sentences
+        ("It binds subunit COX-I. Injury followed at 10 mumol/L. Results by J. Doe held.",
+         ["It binds subunit COX-I.", "Injury followed at 10 mumol/L.", "Results by J. Doe held."]),
+        # versus and circa stay abbreviations; a lower-case unit before a capital ends a sentence
+        ("Roe v. Wade was decided c. 1973. The reef lies at 16 m. The coast is near.",
+         ["Roe v. Wade was decided c. 1973.", "The reef lies at 16 m.", "The coast is near."]),
+    ],
+    ids=["non_ascii_capital", "lower_case_biomedical", "no_break_after_abbreviation", "no_before_capital",
+         "hyphenated_letter", "versus_circa_units"],
+)
+def test_split_sentences_fixed_misses(text, expected):
+    assert [text[start:end] for start, end in split_sentences(text)] == expected
 
 
 def test_tokenize_words_respects_boundaries():

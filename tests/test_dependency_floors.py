@@ -70,6 +70,7 @@ RECORD: dict[str, Floor] = {
         "transformers.PreTrainedTokenizerBase": "5.20.0",
         "transformers.AttentionInterface": "5.20.0",
         "transformers.Pipeline": "5.20.0",
+        "transformers.pipeline": "5.20.0",  # the "hf:" recognizer's token-classification pipeline
         "transformers.get_linear_schedule_with_warmup": "5.20.0",
         "transformers.pipelines.PIPELINE_REGISTRY": "5.20.0",
         "transformers.masking_utils.AttentionMaskInterface": "5.20.0",

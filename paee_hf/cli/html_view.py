@@ -1,14 +1,16 @@
 """A page for people to check predictions at a glance (``paee predict --html out.html``).
 
 Per document: the text with every entity mention highlighted in the entity's colour and tagged ``E<index>``, a
-legend of the entities (those in no predicted relation faded), the predicted relations as a graph (their entities as
-nodes, relations as labelled arrows from head to tail) and as a table with scores. One self-contained HTML file:
+legend of the entities with their mention clusters (an entity named more than once lists its mentions; those in no
+predicted relation faded), the predicted relations as a graph (their entities as nodes, relations as labelled arrows
+from head to tail) and as a table with scores. One self-contained HTML file:
 inline CSS and inline SVG, no JavaScript, nothing loaded from elsewhere; every document or model text is escaped.
 Facts with ``"evidence"`` (models trained with ``use_evidence``) list their sentences; hovering a fact's row, or
 clicking its number, highlights those sentences in the text (CSS ``:has()``, no script).
 
 Documents are those ``model.predict`` accepts: raw text with character-span entities (highlighted on the original
-text) or DocRED documents (words joined by spaces, mentions by word position, sentences numbered ``S0, S1, ...``).
+text; ``paee extract`` records with their text, an empty entity list included) or DocRED documents (words joined by
+spaces, mentions by word position, sentences numbered ``S0, S1, ...``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from ..prediction import as_documents
+from ..prediction import as_document
 from ..validation import is_integer, validate_document
 
 SOURCE = "render_predictions_html documents"
@@ -47,6 +49,7 @@ mark { border-radius: 3px; padding: 1px 1px; color: inherit; }
        color: #1f2328; vertical-align: sub; border: 1px solid rgba(0, 0, 0, .25); }
 .legend { margin: 12px 0; display: flex; flex-wrap: wrap; gap: 6px 14px; font-size: 13px; }
 .legend .unrelated { opacity: .55; }
+.legend .cluster { color: #57606a; font-size: 12px; }
 .results { display: flex; flex-wrap: wrap; gap: 20px; align-items: flex-start; }
 svg.graph { border: 1px solid #d0d7de; border-radius: 6px; background: #fcfcfd; max-width: 100%; height: auto; }
 svg.graph text { font: 12px system-ui, "DejaVu Sans", sans-serif; }
@@ -88,7 +91,8 @@ def render_predictions_html(
             that is not a number), naming the document and fact.
     """
     originals = [documents] if isinstance(documents, Mapping) else list(documents)
-    converted = as_documents(originals, source=SOURCE)
+    converted = [as_document(document, index, SOURCE, require_entities=False)
+                 for index, document in enumerate(originals)]
     for index, (original, document) in enumerate(zip(originals, converted)):
         if "text" not in original:  # raw text was validated by the conversion
             validate_document(document, index, SOURCE)
@@ -171,9 +175,9 @@ def _document_section(
         text_html = _docred_text(document, entity_names, colours)
     legend = "".join(
         f'<span class="{"" if entity in related else "unrelated"}">{_chip(entity, colours)} '
-        f'{escape(name)} <code>{escape(str(mentions[0].get("type", "")))}</code></span>'
+        f'{escape(name)} <code>{escape(str(mentions[0].get("type", "")))}</code>{_cluster(mentions)}</span>'
         for entity, (name, mentions) in enumerate(zip(entity_names, document["vertexSet"]))
-    )
+    ) or '<span class="none">No entity found.</span>'
     return (
         f'<section class="document" id="document-{index}">\n'
         f"<h2>{index + 1}. {escape(str(document['title']))}</h2>\n"
@@ -181,6 +185,15 @@ def _document_section(
         f'<div class="results">{_graph_svg(index, entity_names, colours, facts, names)}'
         f"{_facts_table(index, facts, entity_names, colours, names)}</div>\n{_evidence_style(index, facts)}</section>"
     )
+
+
+def _cluster(mentions: Sequence[Mapping[str, Any]]) -> str:
+    """An entity's mention cluster when it has several mentions: their distinct texts in order, with counts."""
+    if len(mentions) < 2:
+        return ""
+    counts = Counter(str(mention.get("name", "")) for mention in mentions)
+    texts = ", ".join(f"{escape(text)}{f' &times;{count}' if count > 1 else ''}" for text, count in counts.items())
+    return f' <span class="cluster">{len(mentions)} mentions: {texts}</span>'
 
 
 def _evidence_style(doc_index: int, facts: Sequence[Mapping[str, Any]]) -> str:

@@ -198,11 +198,15 @@ def _to_document(record: _PubTatorRecord, doc_index: int, source: str, head_type
         fail(f"line {record.first_line}", "starts a document without mentions", "Remove the document")
 
     document = from_raw_text({"title": record.pmid, "text": text, "entities": entities}, doc_index, source)
+
+    def unshift(offset: int) -> int:  # back to PubTator's offsets (title + " " + abstract)
+        return offset if offset <= len(title) else offset - 1
+
     for kb_id, mentions in zip(entity_ids, document["vertexSet"]):
         for mention in mentions:
-            start, end = mention["char_span"]
-            mention["char_span"] = [start if start <= len(title) else start - 1, end if end <= len(title) else end - 1]
+            mention["char_span"] = [unshift(offset) for offset in mention["char_span"]]
             mention["kb_id"] = kb_id
+    document["sentence_char_spans"] = [[unshift(start), unshift(end)] for start, end in document["sentence_char_spans"]]
     grounded = [kb_id != UNGROUNDED_ID for kb_id in entity_ids]
     heads = [index for index, entity in enumerate(entities) if grounded[index] and entity["type"] == head_type]
     tails = [index for index, entity in enumerate(entities) if grounded[index] and entity["type"] == tail_type]
