@@ -41,6 +41,8 @@ VARIANTS: dict[str, dict] = {
     # DREEAM-style evidence guidance (the evidence loss also trains the attention and the token states)
     "evidence_only": {"use_evidence": True, "evidence_guidance": False},
     "evidence_guided": {"use_evidence": True, "evidence_guidance": True},
+    # issue 13: PAEE with the joint entity heads (read plain text with benchmarks/text_to_facts.py --recognizer heads)
+    "entity_heads": {"entity_heads": True},
 }
 
 #: A PAEE sized for 2 CPU cores: the paper's structure with narrower heads (same for every variant).

@@ -187,6 +187,7 @@ def test_quickstart_runs_train_evaluate_predict(tmp_path, monkeypatch, capsys):
     configs = tmp_path / "configs"
     configs.mkdir()
     tiny = fixtures.tiny_config_dict(tmp_path / "data", epochs=1)
+    tiny["model"] = {**tiny["model"], "entity_heads": True, "use_evidence": True}  # as the real quickstart
     (configs / "quickstart.json").write_text(json.dumps(tiny))
     monkeypatch.setattr(cli, "CONFIGS_DIR", configs)
     # the tiny test split is unlabelled; the quickstart scores a labelled one
@@ -194,11 +195,17 @@ def test_quickstart_runs_train_evaluate_predict(tmp_path, monkeypatch, capsys):
     output_dir = tmp_path / "quickstart"
     assert cli.main(["quickstart", "--output-dir", str(output_dir)]) == 0
     printed = capsys.readouterr().out
-    for name in ("dev_metrics.json", "test_metrics.json", "test_predictions.jsonl", "model"):
+    for name in ("dev_metrics.json", "test_metrics.json", "test_predictions.jsonl", "model", "extracted.jsonl",
+                 "extracted.html"):
         assert (output_dir / name).exists(), name
         assert str(output_dir / name) in printed, name
     dev_f1 = json.loads((output_dir / "dev_metrics.json").read_text())["f1"]
     assert f"dev   F1 {100 * dev_f1:.2f}" in printed
+    # it ends with plain text in, facts out: the paragraph, its entity clusters and its facts
+    record = json.loads((output_dir / "extracted.jsonl").read_text())
+    assert set(record) >= {"entities", "relations"}
+    assert cli.QUICKSTART_TEXT in printed and "entities (mention clusters):" in printed
+    assert printed.count("\n    E") == len(record["entities"])
     assert "already holds a run" in user_error(capsys, ["quickstart", "--output-dir", str(output_dir)])
 
 

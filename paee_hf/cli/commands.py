@@ -257,6 +257,7 @@ def _extract(args: argparse.Namespace) -> None:
 
 
 def _quickstart(args: argparse.Namespace) -> None:
+    from ..corpus.extract_texts import extract_texts
     from ..corpus.predict_corpus import predict_corpus
     from ..corpus.running import evaluate_model
     from ..training.config import resolve_path
@@ -276,14 +277,50 @@ def _quickstart(args: argparse.Namespace) -> None:
     predictions, count = predicted.path, predicted.facts
     dev_f1, dev_ign_f1 = result.dev_metrics["f1"], result.dev_metrics["ign_f1"]
     test_f1, test_ign_f1 = test_metrics["f1"], test_metrics["ign_f1"]
+    extracted = extract_texts(result.model_dir, [QUICKSTART_TEXT], output_dir / "extracted.jsonl",
+                              html_file=output_dir / "extracted.html", overwrite=True)
+    record = json.loads(extracted.path.read_text(encoding="utf-8"))
     print(f"""
 paee quickstart done after {result.global_step} steps.
   model (best on dev, step {result.best_step}): {result.model_dir}
-  dev   F1 {100 * dev_f1:.2f}  Ign F1 {100 * dev_ign_f1:.2f}  -> {output_dir / 'dev_metrics.json'}
+  dev   F1 {100 * dev_f1:.2f}  Ign F1 {100 * dev_ign_f1:.2f}  evidence F1 {100 * result.dev_metrics["evidence_f1"]:.2f}  \
+-> {output_dir / 'dev_metrics.json'}
   test  F1 {100 * test_f1:.2f}  Ign F1 {100 * test_ign_f1:.2f}  -> {output_dir / 'test_metrics.json'}
   test predictions: {predictions} ({count} relations)
-next: paee evaluate --model {result.model_dir} --data-file YOUR_DOCS.json
-      paee predict --model {result.model_dir} --input YOUR_DOCS.json --output predictions.jsonl""")
+
+Plain text in, facts out (a paragraph the model has not seen; its own entity heads find the entities):
+  {QUICKSTART_TEXT}
+{format_record(record, QUICKSTART_TEXT)}
+  -> {extracted.path}, {output_dir / 'extracted.html'}
+next: paee extract --model {result.model_dir} --text "YOUR TEXT" --output facts.jsonl --html facts.html
+      paee evaluate --model {result.model_dir} --data-file YOUR_DOCS.json""")
+
+
+#: The quickstart's closing example: fictional, in the embedded corpus's style, not in the corpus.
+QUICKSTART_TEXT = (
+    "Brenvik Motors is a manufacturer of electric buses based in Osterholm. The company was founded in Noroby in 1957 "
+    "by Mira Tallqvist. Tallqvist studied engineering at Mormere College before founding the company. Since 2015, "
+    "the company has been led by Jonas Eklund, who joined it in 1998."
+)
+
+
+def format_record(record: dict, text: str) -> str:
+    """An extracted record as indented lines: each entity with its mention cluster, then each fact with its
+    evidence sentences."""
+    lines = ["  entities (mention clusters):"]
+    for index, entity in enumerate(record["entities"]):
+        mentions = " | ".join(dict.fromkeys(mention["text"] for mention in entity["mentions"]))
+        lines.append(f"    E{index} {entity['type']:<4} {mentions}")
+    lines.append("  relations:")
+    for fact in record["relations"]:
+        evidence = ""
+        if fact.get("evidence_spans"):
+            sentences = " / ".join(text[start:end] for start, end in fact["evidence_spans"])
+            evidence = f"   <- {sentences if len(sentences) <= 70 else sentences[:67] + '...'}"
+        lines.append(f"    {fact['head']} --{fact['relation']}--> {fact['tail']}  {fact['score']:.2f}{evidence}")
+    if not record["relations"]:
+        lines.append("    (none)")
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------------------------------------- helpers
