@@ -289,7 +289,6 @@ paee quickstart done after {result.global_step} steps.
   test predictions: {predictions} ({count} relations)
 
 Plain text in, facts out (a paragraph the model has not seen; its own entity heads find the entities):
-  {QUICKSTART_TEXT}
 {format_record(record, QUICKSTART_TEXT)}
   -> {extracted.path}, {output_dir / 'extracted.html'}
 next: paee extract --model {result.model_dir} --text "YOUR TEXT" --output facts.jsonl --html facts.html
@@ -305,19 +304,22 @@ QUICKSTART_TEXT = (
 
 
 def format_record(record: dict, text: str) -> str:
-    """An extracted record as indented lines: each entity with its mention cluster, then each fact with its
-    evidence sentences."""
-    lines = ["  entities (mention clusters):"]
+    """An extracted record as indented lines: the text's sentences, each entity with its mention cluster, then each
+    fact with its score and evidence sentences."""
+    from ..segmentation import split_sentences
+
+    mentions = [(mention["start"], mention["end"]) for entity in record["entities"] for mention in entity["mentions"]]
+    sentences = split_sentences(text, mentions)  # as the model split it: mentions never straddle a break
+    lines = [f"  S{index} {text[start:end]}" for index, (start, end) in enumerate(sentences)]
+    lines.append("  entities (mention clusters):")
     for index, entity in enumerate(record["entities"]):
-        mentions = " | ".join(dict.fromkeys(mention["text"] for mention in entity["mentions"]))
-        lines.append(f"    E{index} {entity['type']:<4} {mentions}")
-    lines.append("  relations:")
+        cluster = " | ".join(dict.fromkeys(mention["text"] for mention in entity["mentions"]))
+        lines.append(f"    E{index} {entity['type']:<4} {cluster}")
+    lines.append("  relations (score, evidence sentences):")
     for fact in record["relations"]:
-        evidence = ""
-        if fact.get("evidence_spans"):
-            sentences = " / ".join(text[start:end] for start, end in fact["evidence_spans"])
-            evidence = f"   <- {sentences if len(sentences) <= 70 else sentences[:67] + '...'}"
-        lines.append(f"    {fact['head']} --{fact['relation']}--> {fact['tail']}  {fact['score']:.2f}{evidence}")
+        evidence = " ".join(f"S{sentence}" for sentence in fact.get("evidence", ()))
+        lines.append(f"    {fact['head']} --{fact['relation']}--> {fact['tail']}  {fact['score']:.2f}"
+                     + (f"  [{evidence}]" if evidence else ""))
     if not record["relations"]:
         lines.append("    (none)")
     return "\n".join(lines)
