@@ -410,6 +410,60 @@ def test_corrupted_real_documents(model, extractor, real_documents, data):
 
 
 # ------------------------------------------------------------------ crashes the fuzzer found (kept as plain tests)
+@st.composite
+def plain_texts_and_recognitions(draw):
+    """Plain text, and what a recognizer callable returns for it: spans anywhere (inside words, overlapping, out of
+    range, inverted), labels of the model, of OntoNotes, unknown or not strings."""
+    if draw(st.booleans()):  # a well-behaved recognizer: whole words, no overlaps, mostly known labels
+        document = draw(raw_documents())
+        label = st.sampled_from(TYPES + ["PERSON", "GPE", "ORG", "DATE", "???"])
+        found = [{"start": mention["start"], "end": mention["end"], "type": draw(label)}
+                 for entity in document["entities"] for mention in entity["mentions"]]
+        return document["text"], found
+    text = draw(st.lists(WORD | st.sampled_from([" ", ". ", "\n", "!", "  "]), min_size=0, max_size=15).map("".join))
+    limit = max(len(text), 1)
+    inside = st.integers(0, limit - 1).flatmap(lambda start: st.tuples(st.just(start), st.integers(start + 1, limit)))
+    span = inside | inside | st.tuples(st.integers(-2, limit + 2), st.integers(-2, limit + 2))
+    label = st.sampled_from(TYPES + ["PERSON", "GPE", "DATE", "WORK_OF_ART", "???"]) | JSON_SCALARS
+    found = draw(st.lists(st.tuples(span, label), max_size=5))
+    return text, [{"start": start, "end": end, "type": kind} for (start, end), kind in found]
+
+
+@fuzz_settings(40)
+@given(case=plain_texts_and_recognitions())
+def test_plain_text_with_any_recognizer_output(model, case):
+    """Plain text in (issue 13) through a callable recognizer that may return anything: a named error, or records
+    whose mentions are spans of the text, entities ordered by first mention, facts over those entities."""
+    from paee_hf.recognizers import RecognizerError
+
+    text, found = case
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "dropped")  # labels without an entity type are reported, not fatal
+            [record] = model.extract([text], recognizer=lambda _: copy.deepcopy(found))
+    except RecognizerError as error:
+        assert "recognizer" in str(error), error
+        _event(f"recognizer output rejected: {re.sub(r'[0-9]+', 'N', str(error))[:50]}")
+        return
+    except DocumentValidationError as error:
+        assert error.field and error.field in str(error) and error.fix in str(error), error
+        _event(f"text rejected: {error.field}")
+        return
+    _event(f"accepted, {len(record['entities'])} entities, {'some' if record['relations'] else 'no'} facts")
+    firsts = []
+    for entity in record["entities"]:
+        assert entity["type"] in TYPES and entity["mentions"], entity
+        for mention in entity["mentions"]:
+            assert 0 <= mention["start"] < mention["end"] <= len(text), mention
+            assert mention["text"] == text[mention["start"]:mention["end"]], mention
+        firsts.append(min(mention["start"] for mention in entity["mentions"]))
+    assert firsts == sorted(firsts)
+    for fact in record["relations"]:
+        assert 0 <= fact["h_idx"] < len(record["entities"]) and 0 <= fact["t_idx"] < len(record["entities"]), fact
+        assert fact["h_idx"] != fact["t_idx"] and math.isfinite(fact["score"]), fact
+    json.dumps(record, allow_nan=False)
+
+
 def test_evaluate_rejects_unhashable_gold_evidence():
     """Found by test_corrupted_real_documents (PAEE_FUZZ_EXAMPLES=200): a gold label with ``evidence: [[]]`` passed
     evaluate's checks, then crashed with ``TypeError: unhashable type: 'list'`` once a prediction matched it."""
