@@ -44,8 +44,8 @@ def test_token_sentence_matrix_and_presence_by_hand():
     entity_mentions = torch.tensor([[[0, -1], [1, 2], [3, -1]]])
     pairs = torch.tensor([[[0, 1], [2, 0], [1, 2], [-1, -1]]])
     presence = pair_sentence_presence(mention_sentence_ids, entity_mentions, pairs, 2)
-    # 2 * [subject in k] + [object in k]
-    assert presence[0, :3].tolist() == [[3, 1], [1, 2], [2, 3]]
+    # 2 * [subject in k] + [object in k] + 4 * [the pair shares a sentence]: (0, 1) and (1, 2) share one, (2, 0) not
+    assert presence[0, :3].tolist() == [[7, 5], [1, 2], [6, 7]]
 
 
 def test_shapes_loss_and_padding():
@@ -178,7 +178,7 @@ def evidence_model(tmp_path_factory):
     )
     with torch.no_grad():
         model.classifier.bilinear.bias.copy_(torch.tensor([0.0, 0.3, -0.2, 0.1]))  # some facts above TH
-        model.evidence_scorer.presence_bias.weight.copy_(torch.tensor([[-9.0], [-9.0], [-9.0], [9.0]]))
+        model.evidence_scorer.presence_bias.weight.copy_(torch.tensor([[-9.0]] * 7 + [[9.0]]))
     return model.eval()
 
 
