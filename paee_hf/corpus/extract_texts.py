@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..cli.html_view import write_predictions_html
-from ..data.files import check_writable, not_utf8_error
+from ..data.files import check_writable, read_lines
 from ..plain_text import TextReader, to_record
 from ..prediction import DecodingOptions, RelationPredictor
 from .loading import load_trained_model
@@ -141,25 +141,16 @@ def read_texts(path: str | os.PathLike) -> Iterator[Any]:
     if suffix not in TEXT_FILE_SUFFIXES:
         raise ValueError(f"--input {source}: extract reads .jsonl ({{\"text\", \"title\"?}} per line) or .txt (one "
                          "document per line); rename the file or convert it.")
-    if not Path(source).is_file():
-        raise ValueError(f"{source}: no such file. Check the path.")
-    with open(source, "rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError as error:
-                raise not_utf8_error(f"{source}, line {number}", raw, error) from None
-            if not line.strip():
-                continue
-            if suffix == ".txt":
-                yield line.rstrip("\r\n")
-                continue
-            try:
-                item = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise ValueError(f"{source}, line {number}: not valid JSON ({error.msg}); every line must be one "
-                                 '{"text", "title"?} object.') from None
-            if not isinstance(item, dict) or "text" not in item:
-                raise ValueError(f"{source}, line {number}: is {type(item).__name__} without 'text'; every line "
-                                 'must be one {"text", "title"?} object.')
-            yield item
+    for number, line in read_lines(source):
+        if suffix == ".txt":
+            yield line.rstrip("\r\n")
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{source}, line {number}: not valid JSON ({error.msg}); every line must be one "
+                             '{"text", "title"?} object.') from None
+        if not isinstance(item, dict) or "text" not in item:
+            raise ValueError(f"{source}, line {number}: is {type(item).__name__} without 'text'; every line "
+                             'must be one {"text", "title"?} object.')
+        yield item

@@ -35,7 +35,7 @@ from accelerate import Accelerator, PartialState
 from transformers.utils.logging import tqdm  # on or off with transformers' progress-bar switch
 
 from ..cli.html_view import write_predictions_html
-from ..data.files import check_writable, not_utf8_error
+from ..data.files import check_writable, read_lines
 from ..data.sources import read_documents
 from ..metrics import write_codalab_submission
 from ..prediction import STREAM_WINDOW_BATCHES, DecodingOptions, RelationPredictor, as_document
@@ -195,21 +195,12 @@ def _iter_input(path: str | os.PathLike, data_format: str) -> Iterator[dict]:
     if Path(path).suffix != ".jsonl":
         yield from read_documents(path, data_format)
         return
-    if not Path(path).is_file():
-        raise ValueError(f"{os.fspath(path)}: no such file. Check the path.")
-    with open(path, "rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError as error:
-                raise not_utf8_error(f"{os.fspath(path)}, line {number}", raw, error) from None
-            if not line.strip():
-                continue
-            try:
-                yield json.loads(line)
-            except json.JSONDecodeError as error:
-                raise ValueError(f"{os.fspath(path)}, line {number}: not valid JSON ({error.msg}); every line must "
-                                 "be one document object.") from None
+    for number, line in read_lines(path):
+        try:
+            yield json.loads(line)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{os.fspath(path)}, line {number}: not valid JSON ({error.msg}); every line must "
+                             "be one document object.") from None
 
 
 def _windows(stream: Iterable[Any], size: int) -> Iterator[list[Any]]:

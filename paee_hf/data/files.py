@@ -6,6 +6,7 @@ import codecs
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,24 @@ def not_utf8_error(source: str, raw: bytes, error: UnicodeDecodeError) -> ValueE
     snippet = raw[max(0, error.start - 20) : error.end + 20]
     return ValueError(f"{source}: byte {error.start} is not valid UTF-8 ({error.reason}) near {snippet!r}. "
                       "Re-encode the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`).")
+
+
+def read_lines(path: str | os.PathLike) -> Iterator[tuple[int, str]]:
+    """``(line number, line)`` of a UTF-8 text file, a byte-order mark allowed, blank lines skipped; streamed.
+
+    Raises:
+        ValueError: For a missing file, or a line that is not UTF-8 (naming the line and the encoding to convert).
+    """
+    if not Path(path).is_file():
+        raise ValueError(f"{os.fspath(path)}: no such file. Check the path.")
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as error:
+                raise not_utf8_error(f"{os.fspath(path)}, line {number}", raw, error) from None
+            if line.strip():
+                yield number, line
 
 
 def check_writable(path: str | os.PathLike, option: str) -> None:
