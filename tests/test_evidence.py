@@ -7,9 +7,8 @@ import json
 import pytest
 import torch
 from model_batches import make_batch, tiny_paee_config
-from prediction_fixtures import RAW_DOCUMENT
+from prediction_fixtures import RAW_DOCUMENT, tiny_scoring_model
 from tiny_models import shared_data, tiny_bert_config, tiny_bert_tokenizer
-from transformers import BertModel
 
 from paee_hf import DocumentCollator, DocumentFeaturizer, PaeeConfig, PaeeForDocumentRelationExtraction
 from paee_hf.evidence import pair_sentence_presence, token_sentence_matrix
@@ -167,17 +166,8 @@ def test_featurizer_and_collator_give_the_union_of_each_pairs_evidence():
 
 @pytest.fixture(scope="module")
 def evidence_model(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("evidence_backbone")
-    tokenizer = tiny_bert_tokenizer()
-    torch.manual_seed(0)
-    BertModel(tiny_bert_config(len(tokenizer), max_position_embeddings=64)).save_pretrained(directory)
-    tokenizer.save_pretrained(directory)
-    model = PaeeForDocumentRelationExtraction.from_encoder(
-        str(directory), relations=["P17", "P19", "P108"], entity_types=["PER", "ORG", "LOC"], use_evidence=True,
-        matrix_size=8, pair_channels=16, classifier_hidden_size=32, bilinear_block_size=8, re_encoder_layers=1,
-    )
+    model = tiny_scoring_model(tmp_path_factory.mktemp("evidence_backbone"), use_evidence=True)
     with torch.no_grad():
-        model.classifier.bilinear.bias.copy_(torch.tensor([0.0, 0.3, -0.2, 0.1]))  # some facts above TH
         model.evidence_scorer.presence_bias.weight.copy_(torch.tensor([[-9.0]] * 7 + [[9.0]]))
     return model.eval()
 
