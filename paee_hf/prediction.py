@@ -294,7 +294,9 @@ class RelationPredictor:
         valid = scored.pair_indices[..., 0] >= 0
         predicted = select_relations(scored.scores, thresholds, top_k) & valid[..., None]
         names = [_entity_names(document) for document in documents]
-        evidence = self._evidence_sentences(scored, options)
+        # evidence of the pairs that are reported: every real pair with return_all_scores, else those with a fact
+        reported = valid if options.return_all_scores else predicted.any(-1)
+        evidence = self._evidence_sentences(scored, options, reported)
         if options.return_all_scores:
             return self._all_scores(scored, predicted, valid, names, evidence, documents)
         rows, pairs, columns = predicted.nonzero(as_tuple=True)
@@ -315,13 +317,14 @@ class RelationPredictor:
         return facts
 
     def _evidence_sentences(
-        self, scored: ScoredBatch, options: DecodingOptions
+        self, scored: ScoredBatch, options: DecodingOptions, reported: torch.Tensor
     ) -> dict[tuple[int, int], list[int]] | None:
-        """``{(row, pair): [sentence ids]}`` above the evidence threshold (vectorised); ``None`` without evidence."""
+        """``{(row, pair): [sentence ids]}`` above the evidence threshold for the ``reported`` ``(B, P)`` pairs
+        (vectorised); ``None`` without evidence."""
         if scored.evidence is None:
             return None
         threshold = options.evidence_threshold or self.config.evidence_threshold
-        rows, pairs, sentences = (scored.evidence >= threshold).nonzero(as_tuple=True)
+        rows, pairs, sentences = ((scored.evidence >= threshold) & reported[..., None]).nonzero(as_tuple=True)
         evidence: dict[tuple[int, int], list[int]] = {}
         for row, pair, sentence in zip(rows.tolist(), pairs.tolist(), sentences.tolist()):
             evidence.setdefault((row, pair), []).append(sentence)
