@@ -29,7 +29,7 @@ import importlib.metadata
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,7 +65,13 @@ from .entity_heads import (
     EntityHeads,
 )
 from .entity_pooling import gather_rows, localized_context, pool_entities, same_sentence
-from .evidence import EvidenceScorer, evidence_loss, pair_sentence_presence, token_sentence_matrix
+from .evidence import (
+    EvidenceScorer,
+    evidence_loss,
+    pair_sentence_presence,
+    presence_log_odds,
+    token_sentence_matrix,
+)
 from .losses import (
     adaptive_softmax_loss,
     atlop_loss,
@@ -305,6 +311,20 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
             model.config.encoder_config.vocab_size = len(tokenizer)
         model.tokenizer = tokenizer
         return model
+
+    def init_evidence_prior(self, documents: Iterable[Mapping[str, Any]]) -> None:
+        """Start the evidence scorer's presence bias at the log-odds of ``documents`` (``paee train`` does this).
+
+        Before any training step the scorer then predicts what the data's rates say: on Re-DocRED, the sentences that
+        mention both entities, else those that mention either (see ``evidence.py``). Call it on the training
+        documents before training a new ``use_evidence`` model in your own loop.
+
+        Raises:
+            ValueError: For a model without ``use_evidence``, or documents without any evidence.
+        """
+        if not self.config.use_evidence:
+            raise ValueError("this model has no evidence scorer; build it with use_evidence=True to give it a prior.")
+        self.evidence_scorer.set_presence_prior(presence_log_odds(documents))
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path: str, *model_args: Any, **kwargs: Any):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 import torch
@@ -11,7 +12,7 @@ from prediction_fixtures import RAW_DOCUMENT, tiny_scoring_model
 from tiny_models import shared_data, tiny_bert_config, tiny_bert_tokenizer
 
 from paee_hf import DocumentCollator, DocumentFeaturizer, PaeeConfig, PaeeForDocumentRelationExtraction
-from paee_hf.evidence import pair_sentence_presence, token_sentence_matrix
+from paee_hf.evidence import pair_sentence_presence, presence_log_odds, token_sentence_matrix
 from paee_hf.prediction import DecodingOptions, RelationPredictor, ScoredBatch
 from paee_hf.raw_text import from_raw_text
 
@@ -45,6 +46,61 @@ def test_token_sentence_matrix_and_presence_by_hand():
     presence = pair_sentence_presence(mention_sentence_ids, entity_mentions, pairs, 2)
     # 2 * [subject in k] + [object in k] + 4 * [the pair shares a sentence]: (0, 1) and (1, 2) share one, (2, 0) not
     assert presence[0, :3].tolist() == [[7, 5], [1, 2], [6, 7]]
+
+
+def test_presence_log_odds_by_hand():
+    """Entity 0 in sentence 0, entity 1 in sentences 0 and 2, entity 2 in sentence 1."""
+    document = {
+        "sents": [["a"], ["b"], ["c"]],
+        "vertexSet": [[{"sent_id": 0}], [{"sent_id": 0}, {"sent_id": 2}], [{"sent_id": 1}]],
+        "labels": [
+            {"h": 0, "t": 1, "r": "P1", "evidence": [0]},  # shared: sentence 0 -> class 7 (yes), 4 (no), 5 (no)
+            {"h": 2, "t": 0, "r": "P1", "evidence": [1]},  # not shared: sentence 0 -> 1 (no), 1 -> 2 (yes), 2 -> 0
+            {"h": 0, "t": 1, "r": "P2", "evidence": [0]},  # the same pair: its sentences are counted once
+            {"h": 1, "t": 2, "r": "P1", "evidence": []},  # no evidence annotated: not counted
+        ],
+    }
+    half, two = math.log(1 / 2), math.log(2)
+    assert presence_log_odds([document]) == pytest.approx([half, half, two, 0.0, half, half, 0.0, two])
+    for label in document["labels"]:
+        label["evidence"] = [None]
+    with pytest.raises(ValueError, match=r"no fact of the documents has evidence sentences \(labels\[\]\.evidence\)"):
+        presence_log_odds([document])
+
+
+def test_a_scorer_started_at_the_prior_decodes_the_rule_on_real_documents():
+    """With its learned match and attention terms silenced, a scorer started at Re-DocRED's log-odds picks "the
+    sentences that mention both entities, else those that mention either" for every pair of unseen documents (the
+    point that training starts from)."""
+    documents = json.loads(shared_data("re-docred", "dev_revised.json").read_text(encoding="utf-8"))
+    types = sorted({mention["type"] for document in documents for entity in document["vertexSet"]
+                    for mention in entity})
+    tokenizer = tiny_bert_tokenizer()
+    config = tiny_paee_config(encoder_config=tiny_bert_config(len(tokenizer), max_position_embeddings=64),
+                              entity_types=types, use_evidence=True)
+    model = PaeeForDocumentRelationExtraction(config).eval()
+    model.init_evidence_prior(documents[:100])
+    with torch.no_grad():
+        model.evidence_scorer.sentence_projection.weight.zero_()
+        model.evidence_scorer.sentence_projection.bias.zero_()
+        model.evidence_scorer.attention_weight.zero_()
+    predictor = RelationPredictor(model, tokenizer)
+    unseen = documents[100:102]
+    scored = predictor.score(predictor.featurize(unseen))
+    checked = 0
+    for row, document in enumerate(unseen):
+        mentioned = [{mention["sent_id"] for mention in entity} for entity in document["vertexSet"]]
+        for pair, (head, tail) in enumerate(scored.pair_indices[row].tolist()):
+            if head >= 0:
+                chosen = set((scored.evidence[row, pair] >= 0.5).nonzero()[:, 0].tolist())
+                assert chosen == (mentioned[head] & mentioned[tail] or mentioned[head] | mentioned[tail]), (head, tail)
+                checked += 1
+    assert checked > 100
+
+
+def test_init_evidence_prior_needs_the_evidence_scorer():
+    with pytest.raises(ValueError, match=r"this model has no evidence scorer; build it with use_evidence=True"):
+        build().init_evidence_prior([])
 
 
 def test_shapes_loss_and_padding():
@@ -231,24 +287,25 @@ def test_old_configs_have_no_evidence():
 
 
 # ---------------------------------------------------------------------------- learning on real documents
-def _gold_pair_evidence_f1(model, documents, featurizer, collator) -> float:
-    """Evidence F1 of the gold facts' pairs (predicted evidence at 0.5 vs the union of the gold evidence)."""
+def _held_out_evidence(model, documents, featurizer, collator) -> tuple[float, float]:
+    """(evidence loss, evidence F1) on the gold facts' pairs: predicted evidence at 0.5 against the union of the
+    pair's gold evidence."""
     correct = predicted = gold = 0
     model.eval()
+    features = [featurizer(document, index) for index, document in enumerate(documents)]
+    batch = collator(features)
     with torch.no_grad():
-        for document_index, document in enumerate(documents):
-            feature = featurizer(document, document_index)
-            batch = collator([feature])
-            output = model(**{k: v for k, v in batch.items() if k not in ("titles", "doc_indices", "entity_order")})
-            probabilities = torch.sigmoid(output.evidence_logits[0])
-            for pair, sentences in enumerate(feature["pair_evidence"]):
-                if sentences:
-                    chosen = set((probabilities[pair] >= 0.5).nonzero()[:, 0].tolist())
-                    correct += len(chosen & set(sentences))
-                    predicted += len(chosen)
-                    gold += len(sentences)
+        output = model(**{k: v for k, v in batch.items() if k not in ("titles", "doc_indices", "entity_order")})
+    probabilities = torch.sigmoid(output.evidence_logits)
+    for row, feature in enumerate(features):
+        for pair, sentences in enumerate(feature["pair_evidence"]):
+            if sentences:
+                chosen = set((probabilities[row, pair] >= 0.5).nonzero()[:, 0].tolist())
+                correct += len(chosen & set(sentences))
+                predicted += len(chosen)
+                gold += len(sentences)
     precision, recall = correct / max(predicted, 1), correct / max(gold, 1)
-    return 2 * precision * recall / max(precision + recall, 1e-9)
+    return float(output.evidence_loss), 2 * precision * recall / max(precision + recall, 1e-9)
 
 
 def test_the_evidence_scorer_learns_on_real_documents():
@@ -268,13 +325,14 @@ def test_the_evidence_scorer_learns_on_real_documents():
     featurizer = DocumentFeaturizer(tokenizer, config.label2id, {name: i for i, name in enumerate(types)})
     collator = DocumentCollator(tokenizer.pad_token_id, config.num_labels)
     train, held_out = documents[:4], documents[4:]
-    before = _gold_pair_evidence_f1(model, held_out, featurizer, collator)
+    loss_before, _ = _held_out_evidence(model, held_out, featurizer, collator)
     batch = collator([featurizer(document, index) for index, document in enumerate(train)])
     batch = {k: v for k, v in batch.items() if k not in ("titles", "doc_indices", "entity_order")}
     losses = train_steps(model, batch, steps=25)
-    after = _gold_pair_evidence_f1(model, held_out, featurizer, collator)
+    loss_after, f1_after = _held_out_evidence(model, held_out, featurizer, collator)
     assert losses[-1] < 0.7 * losses[0], losses[::5]
-    assert after > before + 0.2 and after > 0.5, (before, after)
+    # unseen documents: the evidence loss halves (0.90 -> 0.32) and the evidence F1 ends well above chance
+    assert loss_after < 0.5 * loss_before and f1_after > 0.6, (loss_before, loss_after, f1_after)
 
 
 def test_every_output_format_of_predict_corpus_carries_evidence(evidence_model, tmp_path):

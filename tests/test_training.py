@@ -22,6 +22,7 @@ from transformers import BertModel
 
 from paee_hf import PaeeForDocumentRelationExtraction
 from paee_hf.corpus.running import evaluate_model
+from paee_hf.evidence import presence_log_odds
 from paee_hf.metrics import read_codalab_submission
 from paee_hf.training.checkpointing import (
     CheckpointDirectory,
@@ -33,6 +34,7 @@ from paee_hf.training.config import TrainingConfig, parse_value, resolve_encoder
 from paee_hf.training.loop import (
     EpochShuffleSampler,
     TrainingProgress,
+    build_model,
     build_optimizer,
     load_run_data,
     resolve_mixed_precision,
@@ -574,6 +576,23 @@ def test_training_with_evidence_learns_the_evidence_and_reports_it(tmp_path):
     facts = loaded.predict(make_documents(1, 7))[0]
     assert {(fact["r"], tuple(fact["evidence"])) for fact in facts} == {
         ("P19", (0,)), ("P17", (1,)), ("P108", (2,)), ("P17", (1, 2))}
+
+
+@pytest.mark.parametrize("evidence_prior", [True, False])
+def test_a_new_evidence_model_starts_at_the_training_datas_presence_prior(tmp_path, evidence_prior):
+    values = tiny_config_dict(tmp_path, evidence_prior=evidence_prior)
+    values["model"] = {**values["model"], "use_evidence": True}
+    config = TrainingConfig.from_dict(values)
+    data = load_run_data(config)
+    bias = build_model(config, data).evidence_scorer.presence_bias.weight[:, 0]
+    expected = torch.tensor(presence_log_odds(data.train)) if evidence_prior else torch.zeros(8)
+    torch.testing.assert_close(bias, expected)
+    assert evidence_prior == bool(bias.abs().sum() > 1)
+
+
+def test_evidence_prior_must_be_a_boolean(tmp_path):
+    with pytest.raises(ValueError, match=r"evidence_prior must be true or false, got 'no'"):
+        TrainingConfig.from_dict(tiny_config_dict(tmp_path, evidence_prior="no"))
 
 
 def test_use_evidence_without_evidence_in_the_data_is_refused(tmp_path):

@@ -74,6 +74,8 @@ class TrainingConfig:
         report_to: Accelerate tracker(s): ``auto`` (tensorboard when installed), ``none``, a name or a list.
         skip_nonfinite_batches: On a NaN / infinite training loss, skip the batch (its accumulation window makes no
             optimizer step) and count it, instead of stopping the run (the default).
+        evidence_prior: With ``model.use_evidence``, start the evidence scorer's presence bias at the training data's
+            log-odds (``model.init_evidence_prior``); ``false`` starts it at zero.
     """
 
     train_file: str | None = None
@@ -108,6 +110,7 @@ class TrainingConfig:
     logging_steps: int = 50
     report_to: str | list[str] = "auto"
     skip_nonfinite_batches: bool = False
+    evidence_prior: bool = True
 
     def __post_init__(self) -> None:
         self.validate()
@@ -230,8 +233,9 @@ class TrainingConfig:
             raise ValueError(f"warmup_ratio must lie in [0, 1), got {self.warmup_ratio!r} (the paper: 0.06).")
         if not isinstance(self.best_metric, str) or not self.best_metric:
             raise ValueError(f"best_metric must name a dev metric such as 'f1' or 'ign_f1', got {self.best_metric!r}.")
-        if not isinstance(self.skip_nonfinite_batches, bool):
-            raise ValueError(f"skip_nonfinite_batches must be true or false, got {self.skip_nonfinite_batches!r}.")
+        for name in ("skip_nonfinite_batches", "evidence_prior"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}.")
         trackers = [self.report_to] if isinstance(self.report_to, str) else self.report_to
         if not isinstance(trackers, list) or not all(isinstance(name, str) and name for name in trackers):
             raise ValueError(f"report_to must be 'auto', 'none', a tracker name or a list of names, got "

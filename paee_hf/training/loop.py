@@ -246,7 +246,8 @@ def build_model(config: TrainingConfig, data: RunData) -> PaeeForDocumentRelatio
     """A new PAEE model on the configured backbone with the run's vocabularies and ``config.model`` switches.
 
     With the entity heads and no explicit ``nested_mentions``, detection keeps nested spans when at least
-    ``NESTED_MENTIONS_SHARE`` of the training mentions are nested (see [`nested_mention_share`]).
+    ``NESTED_MENTIONS_SHARE`` of the training mentions are nested (see [`nested_mention_share`]). With
+    ``use_evidence`` (and ``evidence_prior``) the evidence scorer starts from the training data's presence log-odds.
 
     Raises:
         ValueError: When the backbone cannot be loaded or a ``model`` value is invalid.
@@ -266,13 +267,16 @@ def build_model(config: TrainingConfig, data: RunData) -> PaeeForDocumentRelatio
                          "(labels[].evidence), so the evidence scorer would learn nothing; give evidence or set "
                          "use_evidence=false.")
     try:
-        return PaeeForDocumentRelationExtraction.from_encoder(
+        model = PaeeForDocumentRelationExtraction.from_encoder(
             encoder_name_or_path, relations=[id2label[index] for index in range(1, len(id2label))],
             entity_types=entity_types, na_label=id2label[0], relation_names=relation_names or None, **model_settings,
         )
     except OSError as error:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ValueError(f"cannot load encoder {config.encoder!r}: {first_line}") from None
+    if model.config.use_evidence and config.evidence_prior:
+        model.init_evidence_prior(data.train)
+    return model
 
 
 def nested_mention_share(documents: Sequence[Mapping[str, Any]]) -> float:
