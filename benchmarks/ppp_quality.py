@@ -6,7 +6,8 @@ A pair is relational when the gold labels give it at least one relation. For PPP
 dev documents this reports precision, recall and F1 of "probability >= t" against the relational pairs, at the
 paper's lambda = 0.3 (eq. 5) and at other thresholds, with the share of pairs kept; then the relation F1 of the same
 model with and without ``prune_pairs`` (pruned pairs skip relation classification) at lambda and at lower
-``prune_threshold`` values, so the price of the speed-up is measured on real data. Writes ``benchmarks/results/ppp_quality.json``.
+``prune_threshold`` values, so the price of the speed-up is measured on real data. Writes
+``benchmarks/results/ppp_quality.json``.
 """
 
 from __future__ import annotations
