@@ -20,7 +20,8 @@ attention alone is often spread over sentences that mention only one of the two 
 The presence bias is the strongest of the three signals, and from zero it cannot reach its values within a
 fine-tuning budget (Adam moves it about ``lr`` per step: after 600 steps at 1e-3 it had moved 0.2, where the
 training data's log-odds span -4.8 to +3). So ``paee train`` starts it at those log-odds ([`presence_log_odds`],
-as a classifier's bias is started at the class prior): before any step the scorer decodes the rule above, and
+as a classifier's bias is started at the class prior): before any step the scorer decodes the rule above, moved
+only by the attention signal (untrained MiniLM: 84.3 F1 against the rule's 87.1 on 30 Re-DocRED documents), and
 training learns what the text adds to it.
 
 Trained with binary cross-entropy against the union of the gold evidence of the pair's facts; pairs whose facts have
