@@ -19,6 +19,7 @@ PIPELINE_TASK = "document-relation-extraction"
 
 _CHOICES: dict[str, tuple[Any, ...]] = {
     "marker_style": ("asterisk", "entity_tags"),
+    "entity_ordering": ("first_mention", "as_given"),
     "attention_mode": ("last_layer", "eager"),
     "context_normalization": ("sum", "softmax"),
     "filling": ("sliding", "zero"),
@@ -72,6 +73,9 @@ class PaeeConfig(PreTrainedConfig):
             predictions and model cards.
         marker_style: ``"asterisk"`` puts a ``*`` token before and after every mention (ATLOP, every vocabulary has
             it); ``"entity_tags"`` uses the paper's ``<e>``/``</e>`` added as special tokens (embeddings resized).
+        entity_ordering: The order of the entities in the pair matrix V: ``"first_mention"`` (paper section 2: by
+            each entity's first mention, sentence then word) or ``"as_given"`` (the data's ``vertexSet`` order, as
+            before; for measuring what the order does). Outputs use the caller's entity indices either way.
         window_size: Tokens per encoder window for long documents (eq. 1's "dynamic window"); ``None`` = the
             backbone's maximum positions.
         window_stride: Document tokens between the starts of consecutive windows; ``None`` = three quarters of a
@@ -159,6 +163,7 @@ class PaeeConfig(PreTrainedConfig):
     entity_types: list[str] | None = None
     relation_names: dict[str, str] | None = None
     marker_style: Literal["asterisk", "entity_tags"] = "asterisk"
+    entity_ordering: Literal["first_mention", "as_given"] = "first_mention"
     window_size: int | None = None
     window_stride: int | None = None
     document_start_token_ids: list[int] | None = None

@@ -32,14 +32,19 @@ FEATURE_COLUMNS = (
 ENTITY_HEAD_COLUMNS = ("plain_input_ids", "plain_words", "gold_mentions")
 
 
+#: ``first_mention``: the paper's order of the pair matrix; ``as_given``: ``vertexSet`` order.
+ENTITY_ORDERINGS = ("first_mention", "as_given")
+
+
 class DocumentFeaturizer:
     """Validates and featurizes DocRED-format documents; picklable and deterministically hashable for ``datasets``
     (see :func:`paee_hf.dataset.featurize_dataset`).
 
     Entities are featurized in order of first appearance (sentence, then word position; ties keep the document's
     order), the order in which the paper's pair matrix V is laid out (section 2): sliding-window filling and the pair
-    encoder rely on that locality, while ``vertexSet`` order is arbitrary in some datasets (DWIE). ``entity_order``
-    maps the featurized order back, so every output speaks the caller's entity indices.
+    encoder rely on that locality, while ``vertexSet`` order is arbitrary in some datasets (DWIE).
+    ``entity_ordering="as_given"`` keeps the ``vertexSet`` order instead. ``entity_order`` maps the featurized order
+    back, so every output speaks the caller's entity indices.
 
     Per document it produces (plain lists, so the result fits a ``datasets.Dataset``):
 
@@ -66,9 +71,11 @@ class DocumentFeaturizer:
         marker_style: ``"asterisk"`` or ``"entity_tags"`` (then call ``add_marker_tokens`` first).
         source: Name used for the documents in validation messages.
         entity_heads: Also produce the plain-text features and gold mentions that train the entity heads.
+        entity_ordering: ``"first_mention"`` (the paper's) or ``"as_given"`` (``vertexSet`` order).
 
     Raises:
-        ValueError: For a slow tokenizer, ids that are not 0..n-1, an unknown marker style or missing marker tokens.
+        ValueError: For a slow tokenizer, ids that are not 0..n-1, an unknown marker style or entity ordering, or
+            missing marker tokens.
     """
 
     def __init__(
@@ -79,10 +86,14 @@ class DocumentFeaturizer:
         marker_style: MarkerStyle = "asterisk",
         source: str = "featurizer input",
         entity_heads: bool = False,
+        entity_ordering: str = "first_mention",
     ):
         if not getattr(tokenizer, "is_fast", False):
             raise ValueError(f"{type(tokenizer).__name__} is not a fast tokenizer; the featurizer needs offsets. "
                              "Load it with AutoTokenizer.from_pretrained(..., use_fast=True).")
+        if entity_ordering not in ENTITY_ORDERINGS:
+            raise ValueError(f"entity_ordering={entity_ordering!r} is not supported; use one of "
+                             f"{', '.join(ENTITY_ORDERINGS)}.")
         check_contiguous_ids(label2id, "label2id")
         check_contiguous_ids(entity_type2id, "entity_type2id")
         self.tokenizer = tokenizer
@@ -91,6 +102,7 @@ class DocumentFeaturizer:
         self.marker_style = marker_style
         self.source = source
         self.entity_heads = entity_heads
+        self.entity_ordering = entity_ordering
         self.start_marker_id, self.end_marker_id = marker_token_ids(tokenizer, marker_style)
         self.prefix_ids, self.suffix_ids = _special_token_affixes(tokenizer)
 
@@ -168,7 +180,8 @@ class DocumentFeaturizer:
 
         first_token, last_token, seen = _word_token_ranges(token_offsets, word_starts, word_ends)
 
-        entity_order = first_appearance_order(document["vertexSet"])
+        entity_order = (first_appearance_order(document["vertexSet"]) if self.entity_ordering == "first_mention"
+                        else list(range(len(document["vertexSet"]))))
         vertex_set = [document["vertexSet"][entity] for entity in entity_order]
         featurized_index = {entity: index for index, entity in enumerate(entity_order)}
         mention_words = [

@@ -230,6 +230,7 @@ class RelationPredictor:
             {name: index for index, name in enumerate(config.entity_types)},
             marker_style=config.marker_style,
             source=source,
+            entity_ordering=config.entity_ordering,
         )
         self.collator = DocumentCollator(tokenizer.pad_token_id, config.num_labels)
         self.relation_labels = config.relation_labels

@@ -17,6 +17,8 @@ from transformers import pipeline
 
 from paee_hf import (
     DocumentRelationExtractionPipeline,
+    PaeeConfig,
+    PaeeForDocumentRelationExtraction,
     decode_relations,
 )
 from paee_hf.data import DocumentValidationError
@@ -284,3 +286,29 @@ def test_entities_are_featurized_by_first_appearance_and_outputs_keep_the_caller
     assert feature["pair_labels"] == [[model.config.label2id["P19"]], []] and feature["pair_evidence"] == [[0], []]
     scored = model.predictor().score([feature])
     assert scored.pair_indices[0].tolist() == [[2, 1], [0, 3]]
+
+
+def test_entity_ordering_as_given_keeps_the_vertexset_order_and_the_callers_indices(model, tmp_path):
+    """The switch that measures what the paper's order does: ``as_given`` lays V out in vertexSet order; outputs
+    still speak the caller's indices, and the setting survives save/load."""
+    document = from_raw_text(RAW_DOCUMENT)
+    permuted = {**document, "vertexSet": [document["vertexSet"][old] for old in (3, 1, 0, 2)],
+                "entity_names": [document["entity_names"][old] for old in (3, 1, 0, 2)]}
+    model.save_pretrained(tmp_path / "as_given")
+    as_given = PaeeForDocumentRelationExtraction.from_pretrained(tmp_path / "as_given", entity_ordering="as_given")
+    as_given.save_pretrained(tmp_path / "as_given")
+    reloaded = PaeeForDocumentRelationExtraction.from_pretrained(tmp_path / "as_given")
+    assert reloaded.config.entity_ordering == "as_given"
+    assert reloaded.predictor().featurize([permuted])[0]["entity_order"] == [0, 1, 2, 3]
+    facts = reloaded.predict(permuted)[0]
+    assert facts and all(fact["head"] == permuted["entity_names"][fact["h_idx"]]
+                         and fact["tail"] == permuted["entity_names"][fact["t_idx"]] for fact in facts)
+    # the order reaches the pair matrix: the two orderings do not score alike
+    first_mention = {(p["h_idx"], p["t_idx"]): p["scores"] for p in model.predict(permuted, return_all_scores=True)[0]}
+    given = {(p["h_idx"], p["t_idx"]): p["scores"] for p in reloaded.predict(permuted, return_all_scores=True)[0]}
+    assert first_mention.keys() == given.keys() and first_mention != given
+
+
+def test_an_unknown_entity_ordering_is_named():
+    with pytest.raises(ValueError, match=r"entity_ordering.*'by_name'"):
+        PaeeConfig(entity_ordering="by_name")

@@ -63,9 +63,10 @@ _NOT_HYPERPARAMETERS = ("train_file", "dev_file", "test_file", "rel2id_file", "r
 ARCHITECTURE_FIELDS = (
     "use_par", "use_eer", "use_ppp", "filling", "pair_encoder", "matrix_size", "pair_channels", "ppp_threshold",
     "ppp_feature", "prune_pairs", "prune_threshold", "re_encoder_layers", "classifier_hidden_size",
-    "bilinear_block_size", "max_labels_per_pair", "marker_style", "relation_loss", "relation_loss_weight",
-    "pair_loss_weight", "cross_matching_loss_weight", "tnet_window_size", "tnet_window_stride", "tnet_top_k",
-    "window_size", "use_evidence", "evidence_guidance", "evidence_loss_weight", "evidence_threshold",
+    "bilinear_block_size", "max_labels_per_pair", "marker_style", "entity_ordering", "relation_loss",
+    "relation_loss_weight", "pair_loss_weight", "cross_matching_loss_weight", "tnet_window_size",
+    "tnet_window_stride", "tnet_top_k", "window_size", "use_evidence", "evidence_guidance", "evidence_loss_weight",
+    "evidence_threshold",
 )
 #: PaeeConfig fields of the joint entity heads, listed in the cards of models that have them.
 ENTITY_HEAD_FIELDS = (

@@ -47,7 +47,8 @@ def featurize(
     """
     featurizer = DocumentFeaturizer(tokenizer, model.config.label2id, entity_type_ids(model),
                                     marker_style=model.config.marker_style, source=source,
-                                    entity_heads=model.config.entity_heads)
+                                    entity_heads=model.config.entity_heads,
+                                    entity_ordering=model.config.entity_ordering)
     return featurizer.featurize_documents(documents, list(range(len(documents))))
 
 
