@@ -28,6 +28,8 @@ from typing import Any
 #: Rules on by default (each measured; see the module docstring).
 DEFAULT_RULES = ("exact", "person_name", "acronym")
 RULES = ("exact", "person_name", "acronym")
+#: Rule sets by name (``paee extract --grouping``): the default rules, or exact string match only.
+NAMED_GROUPINGS = {"rules": DEFAULT_RULES, "exact": ("exact",)}
 #: Words skipped when reading an acronym's initials ("United Nations Educational, Scientific and Cultural ...").
 _SKIPPED_IN_ACRONYMS = frozenset("of the and for de la le du des di da del von van on in at to &".split())
 _TOKEN = re.compile(r"[^\W_]+")

@@ -527,7 +527,9 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
                 ``Language``, a token-classification ``Pipeline`` or a callable ``text -> [{"start", "end",
                 "type"}]``; default: the checkpoint's entity heads when it has them (``"heads"``).
             label_map: ``{recognizer label: entity type or None}`` over the default OntoNotes/CoNLL -> DocRED map.
-            grouping: ``(text, mentions) -> cluster id per mention`` instead of the built-in mention grouping.
+            grouping: ``(text, mentions) -> cluster id per mention`` instead of the built-in mention grouping; it
+                also regroups the entity heads' mentions (e.g. ``MentionGrouper()``: the rules, instead of the
+                heads' coreference scorer).
             sentence_splitter: ``text -> [(start, end)]`` instead of the built-in splitter (or spaCy's sentences).
 
         Returns:

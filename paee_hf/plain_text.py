@@ -6,7 +6,9 @@ raw-text document [`paee_hf.raw_text.from_raw_text`] reads:
 1. a recognizer ([`paee_hf.recognizers`]) finds the mentions; their spans are checked;
 2. their labels are mapped to the model's entity types (dropped labels are counted and reported in one warning per
    call);
-3. mentions without clusters are grouped into entities ([`paee_hf.mention_grouping`], or any ``grouping`` callable);
+3. mentions are grouped into entities: by the recognizer's own clusters when it gives them (the entity heads) and
+   no ``grouping`` is passed, else by [`paee_hf.mention_grouping`]'s rules or the ``grouping`` callable (which then
+   also regroups clustered mentions: at a small training budget the rules beat the heads' coreference scorer);
 4. entities are ordered by their first mention, mentions by position; an entity is named by its longest mention and
    typed by its most frequent mention type;
 5. sentences come from ``sentence_splitter`` when given, else from the recognizer when it segments (spaCy), else the
@@ -95,7 +97,8 @@ class TextReader:
         recognizer: The resolved recognizer, or ``None`` (plain text is then an error that names the options).
         entity_types: The model's entity types.
         label_map: ``{recognizer label: entity type or None}`` over the default OntoNotes/CoNLL -> DocRED map.
-        grouping: ``(text, mentions) -> cluster id per mention``; ``None`` = [`MentionGrouper`]'s default rules.
+        grouping: ``(text, mentions) -> cluster id per mention``, applied to every recognizer's mentions; ``None`` =
+            the recognizer's own clusters when it gives them, else [`MentionGrouper`]'s default rules.
         sentence_splitter: ``text -> [(start, end)]``; ``None`` = the recognizer's sentences or the built-in splitter.
         source: Name of the input in error messages.
     """
@@ -116,6 +119,7 @@ class TextReader:
         self.recognizer = recognizer
         self.labels = LabelMapper(entity_types, label_map)
         self.grouping = grouping or MentionGrouper()
+        self.regroup_clusters = grouping is not None
         self.sentence_splitter = sentence_splitter
         self.source = source
 
@@ -186,7 +190,7 @@ class TextReader:
             entity_type = self.labels(mention["type"])
             if entity_type is not None:
                 kept.append({**mention, "type": entity_type})
-        if kept and "cluster" in kept[0]:
+        if kept and "cluster" in kept[0] and not self.regroup_clusters:
             clusters = [mention["cluster"] for mention in kept]
         else:
             clusters = self._group(text, kept, index)

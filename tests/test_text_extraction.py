@@ -20,6 +20,7 @@ from transformers import BertConfig, BertForTokenClassification, pipeline
 
 from paee_hf.cli import commands as cli
 from paee_hf.data import DocumentValidationError
+from paee_hf.mention_grouping import NAMED_GROUPINGS, MentionGrouper
 from paee_hf.plain_text import TextReader
 from paee_hf.prediction import DecodingOptions, as_document
 from paee_hf.recognizers import RecognizerError
@@ -145,16 +146,19 @@ def test_a_grouping_callable_replaces_the_rules_and_is_checked(model):
         model.extract(TEXT, recognizer=recognize, grouping=lambda text, mentions: [0])
 
 
-def test_clusters_from_the_recognizer_skip_grouping(model):
+def test_clusters_from_the_recognizer_are_kept_unless_a_grouping_is_given(model):
     def clustered(text):
         return [{**mention, "cluster": cluster} for mention, cluster in zip(FOUND, [0, 1, 2, 3, 4, 5])]
 
-    def never(text, mentions):
-        raise AssertionError("grouping must not run on clustered mentions")
-
-    record = model.extract(TEXT, recognizer=clustered, grouping=never)[0]
+    record = model.extract(TEXT, recognizer=clustered)[0]
     assert [entity["name"] for entity in record["entities"]] == ["John Smith", "Paris", "Paris", "France", "Smith",
                                                                   "Acme Corp"]
+    # an explicit grouping regroups them (the entity heads' mentions grouped by the rules)
+    regrouped = model.extract(TEXT, recognizer=clustered, grouping=MentionGrouper())[0]
+    assert regrouped["entities"] == ENTITIES
+    exact_only = model.extract(TEXT, recognizer=clustered, grouping=MentionGrouper(["exact"]))[0]
+    assert [entity["name"] for entity in exact_only["entities"]] == ["John Smith", "Paris", "France", "Smith",
+                                                                      "Acme Corp"]
 
 
 def test_the_entity_heads_are_the_default_recognizer(model, monkeypatch):
@@ -390,6 +394,12 @@ def test_paee_extract_writes_records_and_a_page_with_clusters(model, model_dir, 
              str(lines), "--output", str(output), "--overwrite", "--label-map", "LOC=ORG"]) == 0
     record = json.loads(output.read_text(encoding="utf-8"))
     assert record["title"] == "T" and [entity["type"] for entity in record["entities"]] == ["PER", "ORG", "ORG"]
+
+    for grouping, rules in NAMED_GROUPINGS.items():
+        assert cli.main(["extract", "--model", str(model_dir), "--recognizer", f"hf:{token_classifier_dir}", "--text",
+                         TEXT, "--output", str(output), "--overwrite", "--grouping", grouping]) == 0
+        assert json.loads(output.read_text(encoding="utf-8")) == model.extract(
+            TEXT, recognizer=f"hf:{token_classifier_dir}", grouping=MentionGrouper(rules))[0]
 
     assert cli.main(["extract", "--model", str(model_dir), "--recognizer", f"hf:{token_classifier_dir}", "--text", TEXT,
              "--output", str(output), "--overwrite", "--threshold", "0.9"]) == 0

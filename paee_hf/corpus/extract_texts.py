@@ -19,6 +19,7 @@ from typing import Any
 
 from ..cli.html_view import write_predictions_html
 from ..data.files import check_writable, read_lines
+from ..mention_grouping import Grouping
 from ..plain_text import TextReader, to_record
 from ..prediction import DecodingOptions, RelationPredictor
 from .loading import load_trained_model
@@ -57,6 +58,7 @@ def extract_texts(
     *,
     recognizer: Any = None,
     label_map: Mapping[str, str] | None = None,
+    grouping: Grouping | None = None,
     batch_size: int = 8,
     options: DecodingOptions = DecodingOptions(),
     html_file: str | os.PathLike | None = None,
@@ -71,6 +73,8 @@ def extract_texts(
         recognizer: ``"spacy:MODEL_NAME"``, ``"hf:ID_OR_PATH"``, ``"heads"`` or any recognizer ``model.extract``
             takes; default: the checkpoint's entity heads.
         label_map: ``{recognizer label: entity type}`` over the default map.
+        grouping: ``(text, mentions) -> cluster ids`` for every recognizer's mentions (e.g. ``MentionGrouper()``);
+            default: the recognizer's own clusters (the entity heads), else the grouping rules.
         batch_size: Texts per forward pass.
         options: Threshold and ``top_k``, as everywhere else (``return_all_scores`` is not a record).
         html_file: Also write a page with the texts, their entity clusters and relations.
@@ -92,7 +96,7 @@ def extract_texts(
         check_writable(html_file, "--html")
     model, tokenizer = load_trained_model(model_name_or_path)
     model.eval()
-    reader = TextReader.for_model(model, recognizer, label_map, source="extract input")
+    reader = TextReader.for_model(model, recognizer, label_map, grouping, source="extract input")
     predictor = RelationPredictor(model, tokenizer, source="extract input")
     originals: list[str] = []  # the texts, for the page
 
