@@ -31,7 +31,7 @@ if __package__ in (None, ""):  # run as a script from a checkout: make paee_hf a
 import torch  # noqa: E402
 
 from benchmarks.environment import REPO_ROOT  # noqa: E402
-from paee_hf import PaeeForDocumentRelationExtraction  # noqa: E402
+from benchmarks.workloads import add_checkpoint_split_arguments, read_checkpoint_split  # noqa: E402
 from paee_hf.corpus.running import codalab_records  # noqa: E402
 from paee_hf.metrics import evaluate  # noqa: E402
 from paee_hf.metrics.docred import precision_recall_f1  # noqa: E402
@@ -116,18 +116,13 @@ def evidence_complete_view(records: list[dict], documents: Sequence[dict]) -> tu
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", required=True, help="a checkpoint trained with use_evidence=True")
-    parser.add_argument("--dev", type=Path, required=True, help="labelled documents with evidence (DocRED format)")
-    parser.add_argument("--train", type=Path, help="training documents (the Ign F1 reference)")
-    parser.add_argument("--batch-size", type=int, default=4)
-    parser.add_argument("--output", type=Path, default=REPO_ROOT / "benchmarks" / "results" / "evidence_threshold.json")
+    add_checkpoint_split_arguments(parser, "a checkpoint trained with use_evidence=True",
+                                   REPO_ROOT / "benchmarks" / "results" / "evidence_threshold.json")
     args = parser.parse_args()
 
-    model = PaeeForDocumentRelationExtraction.from_pretrained(args.model).eval()
+    model, documents, train = read_checkpoint_split(args)
     if not model.config.use_evidence:
         raise SystemExit(f"{args.model} was not trained with use_evidence=True.")
-    documents = json.loads(args.dev.read_text(encoding="utf-8"))
-    train = json.loads(args.train.read_text(encoding="utf-8")) if args.train else None
     predictor = RelationPredictor(model, model.get_tokenizer())
     batches, probabilities = [], []
     with torch.inference_mode():

@@ -23,7 +23,7 @@ if __package__ in (None, ""):  # run as a script from a checkout: make paee_hf a
 import torch  # noqa: E402
 
 from benchmarks.environment import REPO_ROOT  # noqa: E402
-from paee_hf import PaeeForDocumentRelationExtraction  # noqa: E402
+from benchmarks.workloads import add_checkpoint_split_arguments, read_checkpoint_split  # noqa: E402
 from paee_hf.corpus.running import codalab_records  # noqa: E402
 from paee_hf.metrics import evaluate  # noqa: E402
 from paee_hf.metrics.docred import precision_recall_f1  # noqa: E402
@@ -56,18 +56,13 @@ def relation_f1(model, documents: list[dict], train: list[dict] | None, batch_si
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", required=True, help="a checkpoint trained with use_ppp=True")
-    parser.add_argument("--dev", type=Path, required=True, help="labelled DocRED-format documents")
-    parser.add_argument("--train", type=Path, help="training documents (the Ign F1 reference)")
-    parser.add_argument("--batch-size", type=int, default=4)
-    parser.add_argument("--output", type=Path, default=REPO_ROOT / "benchmarks" / "results" / "ppp_quality.json")
+    add_checkpoint_split_arguments(parser, "a checkpoint trained with use_ppp=True",
+                                   REPO_ROOT / "benchmarks" / "results" / "ppp_quality.json")
     args = parser.parse_args()
 
-    model = PaeeForDocumentRelationExtraction.from_pretrained(args.model).eval()
+    model, documents, train = read_checkpoint_split(args)
     if not (model.config.use_par and model.config.use_ppp):
         raise SystemExit(f"{args.model} has no PPP head (use_par and use_ppp must be on).")
-    documents = json.loads(args.dev.read_text(encoding="utf-8"))
-    train = json.loads(args.train.read_text(encoding="utf-8")) if args.train else None
     predictor = RelationPredictor(model, model.get_tokenizer())
     probabilities = pair_probabilities(model, predictor, documents, args.batch_size)
     relational = [{(label["h"], label["t"]) for label in document["labels"]} for document in documents]

@@ -10,6 +10,7 @@ tokenizer is not available.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import functools
 import json
@@ -260,3 +261,23 @@ def _statistics(features: list[dict[str, Any]], batches: list[dict[str, torch.Te
         "token_padding": padded_tokens / sum(tokens) - 1,
         "pair_padding": padded_pairs / max(sum(pairs), 1) - 1,
     }
+
+
+def add_checkpoint_split_arguments(parser: argparse.ArgumentParser, model_help: str, default_output: Path) -> None:
+    """``--model``, ``--dev``, ``--train``, ``--batch-size``, ``--output``: a trained checkpoint scored on a labelled
+    split (what ``evidence_threshold.py`` and ``ppp_quality.py`` take)."""
+    parser.add_argument("--model", required=True, help=model_help)
+    parser.add_argument("--dev", type=Path, required=True, help="labelled DocRED-format documents")
+    parser.add_argument("--train", type=Path, help="training documents (the Ign F1 reference)")
+    parser.add_argument("--batch-size", type=int, default=4)
+    parser.add_argument("--output", type=Path, default=default_output)
+
+
+def read_checkpoint_split(args: argparse.Namespace) -> tuple[Any, list[dict], list[dict] | None]:
+    """The model (eval mode), the dev documents and the training documents (or ``None``) the arguments name."""
+    from paee_hf import PaeeForDocumentRelationExtraction
+
+    model = PaeeForDocumentRelationExtraction.from_pretrained(args.model).eval()
+    documents = json.loads(args.dev.read_text(encoding="utf-8"))
+    train = json.loads(args.train.read_text(encoding="utf-8")) if args.train else None
+    return model, documents, train
