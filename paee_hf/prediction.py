@@ -269,7 +269,7 @@ class RelationPredictor:
         inputs = {key: value.to(device) for key, value in batch.items() if key not in _BOOKKEEPING_KEYS}
         output = model(**inputs)
         evidence = output.evidence_logits
-        return ScoredBatch(relation_scores(output.logits).cpu(), document_pair_indices(batch),
+        return ScoredBatch(relation_scores(output.logits).cpu(), document_pair_indices(batch).cpu(),
                            None if evidence is None else torch.sigmoid(evidence.float()).cpu())
 
     def decode(

@@ -312,3 +312,16 @@ def test_entity_ordering_as_given_keeps_the_vertexset_order_and_the_callers_indi
 def test_an_unknown_entity_ordering_is_named():
     with pytest.raises(ValueError, match=r"entity_ordering.*'by_name'"):
         PaeeConfig(entity_ordering="by_name")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (CI has none); run it on a GPU machine")
+def test_predict_on_gpu_gives_the_cpu_facts(model):
+    """Scores leave the GPU with their pair indices: decoding once mixed a CUDA pair index with CPU scores."""
+    [on_cpu] = model.predict(RAW_DOCUMENT, threshold=0.01)
+    model.to("cuda")
+    try:
+        [on_gpu] = model.predict(RAW_DOCUMENT, threshold=0.01)
+    finally:
+        model.to("cpu")
+    assert [(f["h_idx"], f["t_idx"], f["r"]) for f in on_gpu] == [(f["h_idx"], f["t_idx"], f["r"]) for f in on_cpu]
+    assert [f["score"] for f in on_gpu] == pytest.approx([f["score"] for f in on_cpu], abs=1e-4)
