@@ -47,6 +47,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "paee_pruned": {"prune_pairs": True},
     "paee_unchunked": {"pair_chunk_size": None},
     "paee_chunk512": {"pair_chunk_size": 512},
+    # the head sizes BERT-base gets (and every backbone got before they followed the backbone: issue 12 section 5)
+    "paee_bert_base_heads": {"classifier_hidden_size": 768, "bilinear_block_size": 64, "pair_channels": 256},
 }
 #: Share of pairs a calibrated PPP keeps for ``paee_pruned``: about twice Re-DocRED dev's 6.9 % relational pairs
 #: (a threshold of 0.3 favours recall). Random weights would keep every pair (probabilities near 0.5 > 0.3).

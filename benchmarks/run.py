@@ -28,7 +28,7 @@ import torch  # noqa: E402
 
 from benchmarks.comparison import Options  # noqa: E402
 from benchmarks.environment import REPO_ROOT, describe_environment, load_average  # noqa: E402
-from benchmarks.models import BACKBONES  # noqa: E402
+from benchmarks.models import BACKBONES, VARIANTS  # noqa: E402
 from benchmarks.optimisations import optimisation_suite  # noqa: E402
 from benchmarks.plots import plot_scaling  # noqa: E402
 from benchmarks.report import (  # noqa: E402
@@ -75,6 +75,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="documents per batch (default: CPU inference 1, training 2; GPU inference 8, training 4)")
     parser.add_argument("--quick", action="store_true",
                         help="few documents, small scaling sizes, 2 rounds, no torch.compile experiment")
+    parser.add_argument("--extra-variant", action="append", choices=sorted(set(VARIANTS) - {"backbone"}),
+                        help="inference/training: also time this variant (repeatable), e.g. paee_bert_base_heads")
     parser.add_argument("--synthetic", action="store_true",
                         help="synthetic documents with Re-DocRED dev statistics instead of the real ones")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory processes")
@@ -109,7 +111,8 @@ def run_suite(suite: str, arguments: argparse.Namespace, options: Options) -> tu
         return result, "\n\n".join(optimisation_markdown(table) for table in result["tables"])
     batch_size = arguments.batch_size or DEFAULT_BATCH_SIZE[suite, torch.device(arguments.device).type]
     result = table_suite(
-        suite, backbones, options, arguments.documents, batch_size, arguments.quick, arguments.synthetic
+        suite, backbones, options, arguments.documents, batch_size, arguments.quick, arguments.synthetic,
+        arguments.extra_variant,
     )
     sections = []
     for table in result["tables"]:
@@ -142,7 +145,9 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, Any]]:
         result, markdown = run_suite(suite, arguments, options)
         environment["load_average_after"] = load_average()
         backbones = "+".join(arguments.backbone or DEFAULT_BACKBONES[suite])
-        stem = f"{suite}-{backbones}-{arguments.device.replace(':', '')}-{arguments.dtype}" + (
+        timed_extras = arguments.extra_variant if suite in ("inference", "training") else None
+        extras = "".join(f"+{name}" for name in timed_extras or ())
+        stem = f"{suite}-{backbones}-{arguments.device.replace(':', '')}-{arguments.dtype}{extras}" + (
             "-quick" if arguments.quick else ""
         )
         document = {"command": command, "environment": environment, "options": options.to_dict(), **result}

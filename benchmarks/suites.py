@@ -49,7 +49,7 @@ def document_workload(documents: int, batch_size: int, synthetic: bool) -> tuple
 
 def table_suite(
     mode: Mode, backbones: list[str], options: Options, documents: int | None, batch_size: int, quick: bool,
-    synthetic: bool = False,
+    synthetic: bool = False, extra_variants: list[str] | None = None,
 ) -> dict[str, Any]:
     """One comparison table per backbone for ``mode`` (``"inference"`` or ``"training"``).
 
@@ -61,6 +61,7 @@ def table_suite(
         batch_size: Documents per batch (length-bucketed).
         quick: Small sample for development and smoke tests.
         synthetic: Use synthetic documents even when Re-DocRED is available.
+        extra_variants: Variants (of :data:`benchmarks.models.VARIANTS`) timed beside the suite's own.
 
     Returns:
         ``{"suite", "tables": [...]}``, each table from :func:`compare_on_workload` plus ``note`` when the documents
@@ -69,6 +70,7 @@ def table_suite(
     variants, targets = (INFERENCE_VARIANTS, INFERENCE_TARGETS) if mode == "inference" else (
         TRAINING_VARIANTS, TRAINING_TARGETS
     )
+    variants = variants + [name for name in extra_variants or () if name not in variants]
     tables = []
     for backbone in backbones:
         count = documents or (QUICK_DOCUMENTS if quick else DEFAULT_DOCUMENTS[mode][backbone])

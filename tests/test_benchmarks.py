@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ live
 import paee_hf.modeling_paee as modeling_module  # noqa: E402
 from benchmarks.comparison import check_targets  # noqa: E402
 from benchmarks.memory import measure_peak_memory, peak_reset_supported  # noqa: E402
-from benchmarks.models import build_model, calibrate_pair_pruning, relation_vocabulary  # noqa: E402
+from benchmarks.models import build_model, calibrate_pair_pruning, paee_config, relation_vocabulary  # noqa: E402
 from benchmarks.run import main  # noqa: E402
 from benchmarks.scaling import growth_exponents  # noqa: E402
 from benchmarks.stages import stage_breakdown  # noqa: E402
@@ -71,6 +71,18 @@ def test_quick_run_of_every_suite_writes_tables_json_and_plot(tmp_path, capsys):
 
 
 @pytest.mark.skipif(not peak_reset_supported(), reason="needs Linux's resettable memory high-water mark")
+def test_extra_variant_is_timed_beside_the_suite_and_named_in_the_file(tmp_path):
+    main([
+        "--suite", "inference", "--backbone", "tiny", "--quick", "--synthetic", "--no-memory", "--no-profile",
+        "--repeats", "1", "--extra-variant", "paee_bert_base_heads", "--results-dir", str(tmp_path),
+    ])
+    written = json.loads((tmp_path / "inference-tiny-cpu-float32+paee_bert_base_heads-quick.json").read_text())
+    assert list(written["tables"][0]["variants"]) == ["backbone", "paee", "paee_eager", "paee_pruned",
+                                                      "paee_bert_base_heads"]
+    wide = paee_config("tiny", "paee_bert_base_heads")
+    assert (wide.classifier_hidden_size, wide.bilinear_block_size, wide.pair_channels) == (768, 64, 256)
+
+
 def test_memory_probe_resets_the_high_water_mark_between_workloads():
     pad = BertConfig().pad_token_id
     large = build_workload(WorkloadSpec("large", "synthetic", 1, 1, tokens=512, entities=150), pad)
