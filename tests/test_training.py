@@ -419,6 +419,10 @@ def test_training_writes_model_checkpoints_and_test_submission(finished_run):
     saved = json.loads((root / "run" / "results.json").read_text())
     assert saved["global_step"] == 36 and saved["dev_metrics"]["num_gold"] == 12
     assert saved["dev_metrics"] == result.dev_metrics and saved["dev_metrics"]["num_predictions"] > 0
+    # the curves, for users without a tracker: the loss at every step (logging_steps=1), dev after every epoch
+    assert [entry["step"] for entry in saved["train_losses"]] == list(range(1, 37))
+    assert saved["train_losses"][-1]["loss"] < saved["train_losses"][0]["loss"]
+    assert saved["evaluations"] == progress.evaluations
 
 
 def test_saved_model_reproduces_the_dev_metrics_of_training(finished_run):
@@ -536,6 +540,8 @@ def test_killed_run_resumes_to_the_same_weights(resumable_setup, mode, resumed_f
     progress = [TrainingProgress.read(root / run / "checkpoints" / "step_8" / "progress.json")
                 for run in ("straight", mode)]
     assert progress[0].evaluations == progress[1].evaluations and progress[1].global_step == 8
+    assert progress[0].train_losses == progress[1].train_losses  # the curve, too: restored, then continued
+    assert [entry["step"] for entry in progress[1].train_losses] == list(range(1, 9))
     assert load_file(root / "straight" / "model" / "model.safetensors").keys() == straight_final.keys()
 
 

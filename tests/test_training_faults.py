@@ -98,6 +98,7 @@ def test_skip_nonfinite_batches_drops_the_window_and_counts_it(tmp_path, monkeyp
     assert any(not torch.equal(snapshots[1][name], snapshots[2][name]) for name in snapshots[1])  # step 3 trains
     assert all(torch.isfinite(value).all() for value in snapshots[2].values())
     assert json.loads((tmp_path / "run" / "results.json").read_text())["skipped_batches"] == 1
+    assert [entry["step"] for entry in result.train_losses] == [1, 2, 3]  # step 2's loss is its finite micro-batch
     titles = _titles_of_micro_batch(config, 3)
     assert f"step 2: the training loss is nan on the documents {titles}; skipping the batch" in caplog.text
     assert "(1 batch(es) skipped so far)" in caplog.text

@@ -114,6 +114,8 @@ class TrainingProgress:
         best_metric: Best dev value of ``best_metric`` so far (a fraction), ``None`` before the first evaluation.
         best_step: The step that reached it.
         evaluations: One entry per dev evaluation: ``{"step", "epoch", "metrics"}`` (scalar metrics).
+        train_losses: One entry per ``logging_steps``: ``{"step", "epoch", "loss"}``, the mean training loss since
+            the previous entry (``None`` when all of it was skipped as non-finite): the curve without a tracker.
         save_count: Checkpoints written (accelerate's ``project_configuration.iteration``).
         training_seconds: Wall-clock time of the training loop so far, over all resumed runs (for the model card).
         skipped_batches: Micro-batches with a NaN / infinite loss skipped under ``skip_nonfinite_batches``.
@@ -123,6 +125,7 @@ class TrainingProgress:
     best_metric: float | None = None
     best_step: int | None = None
     evaluations: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    train_losses: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     save_count: int = 0
     training_seconds: float = 0.0
     skipped_batches: int = 0
@@ -149,6 +152,8 @@ class TrainingResult:
         test_metrics: Test metrics when the test documents carry labels.
         test_submission: The CodaLab ``result.zip`` of the test predictions.
         skipped_batches: Micro-batches skipped for a NaN / infinite loss (``skip_nonfinite_batches``).
+        train_losses: The training loss curve, ``{"step", "epoch", "loss"}`` every ``logging_steps``.
+        evaluations: Every dev evaluation, ``{"step", "epoch", "metrics"}``.
     """
 
     output_dir: Path
@@ -160,6 +165,8 @@ class TrainingResult:
     test_metrics: dict[str, Any] | None
     test_submission: Path | None
     skipped_batches: int
+    train_losses: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    evaluations: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     def to_json(self) -> str:
         """JSON text with paths as strings."""
@@ -685,7 +692,7 @@ def _train_steps(
             step = progress.global_step
             bar.update(1)
             if step % config.logging_steps == 0 or step == run.total_steps:
-                _log_train_loss(run, window_loss, epoch, step, bar)
+                _log_train_loss(run, progress, window_loss, epoch, bar)
             end_of_epoch = step % run.steps_per_epoch == 0
             if run.predict_dev is not None and _due(step, run.total_steps, config.eval_every, end_of_epoch):
                 _evaluate_and_keep_best(run, progress, epoch)
@@ -774,13 +781,19 @@ def _on_any_process(accelerator: Accelerator, flag: bool) -> bool:
     return bool(count.item() > 0)
 
 
-def _log_train_loss(run: _Run, window_loss: torch.Tensor, epoch: int, step: int, bar: tqdm) -> None:
-    """Log the mean loss since the last log over all processes (and the learning rates), then reset the window."""
+def _log_train_loss(run: _Run, progress: TrainingProgress, window_loss: torch.Tensor, epoch: int, bar: tqdm) -> None:
+    """Log the mean loss since the last log over all processes (and the learning rates), record it in ``progress``,
+    then reset the window."""
     loss_sum, count = run.accelerator.reduce(window_loss, reduction="sum").tolist()
     window_loss.zero_()
+    step = progress.global_step
+    loss = loss_sum / count if count else None  # None: every micro-batch of the window was skipped as non-finite
+    progress.train_losses.append({"step": step, "epoch": epoch, "loss": loss})
+    if loss is None:
+        return
     rates = {f"train/lr_{group['name']}": group["lr"] for group in run.optimizer.param_groups}
-    run.accelerator.log({"train/loss": loss_sum / count, "train/epoch": epoch, **rates}, step=step)
-    bar.set_postfix(loss=f"{loss_sum / count:.4f}")
+    run.accelerator.log({"train/loss": loss, "train/epoch": epoch, **rates}, step=step)
+    bar.set_postfix(loss=f"{loss:.4f}")
 
 
 def _due(step: int, total_steps: int, every: int | None, end_of_epoch: bool) -> bool:
@@ -908,7 +921,8 @@ def _finish(run: _Run, progress: TrainingProgress) -> TrainingResult:
             accelerator.log({f"test/{key}": value for key, value in _scalars(test_metrics).items()},
                             step=progress.global_step)
     result = TrainingResult(output_dir, model_dir, progress.global_step, progress.best_step, progress.best_metric,
-                            dev_metrics, test_metrics, submission, progress.skipped_batches)
+                            dev_metrics, test_metrics, submission, progress.skipped_batches, progress.train_losses,
+                            progress.evaluations)
     if accelerator.is_main_process:
         card = card_from_training(run.config.to_dict(), PaeeConfig.from_pretrained(model_dir),
                                   global_step=progress.global_step, best_step=progress.best_step,
