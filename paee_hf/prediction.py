@@ -132,7 +132,7 @@ def decode_relations(logits: torch.Tensor, max_labels_per_pair: int | None = Non
         ``(..., C)`` bool multi-hot; column 0 is True exactly for pairs with no relation (NA).
     """
     scores = relation_scores(logits)
-    predicted = select_relations(scores, torch.full(scores.shape[-1:], 0.5), max_labels_per_pair)
+    predicted = select_relations(scores, torch.full(scores.shape[-1:], 0.5, device=scores.device), max_labels_per_pair)
     return torch.cat([~predicted.any(-1, keepdim=True), predicted], dim=-1)
 
 
@@ -492,7 +492,7 @@ def document_pair_indices(batch: Mapping[str, Any]) -> torch.Tensor:
     order = batch.get("entity_order")
     if order is None:
         return pairs
-    rows = torch.arange(pairs.shape[0])[:, None, None]
+    rows = torch.arange(pairs.shape[0], device=pairs.device)[:, None, None]
     mapped = order[rows, pairs.clamp(min=0)]
     return torch.where(pairs >= 0, mapped, pairs)
 

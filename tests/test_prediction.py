@@ -22,6 +22,7 @@ from paee_hf import (
     decode_relations,
 )
 from paee_hf.data import DocumentValidationError
+from paee_hf.data.facts import facts_from_predictions
 from paee_hf.prediction import DecodingOptions, RelationPredictor, ScoredBatch, as_documents
 from paee_hf.raw_text import from_raw_text
 
@@ -325,3 +326,9 @@ def test_predict_on_gpu_gives_the_cpu_facts(model):
         model.to("cpu")
     assert [(f["h_idx"], f["t_idx"], f["r"]) for f in on_gpu] == [(f["h_idx"], f["t_idx"], f["r"]) for f in on_cpu]
     assert [f["score"] for f in on_gpu] == pytest.approx([f["score"] for f in on_cpu], abs=1e-4)
+    logits = torch.randn(2, 5, model.config.num_labels)
+    assert torch.equal(decode_relations(logits.cuda(), 2).cpu(), decode_relations(logits, 2))
+    pairs = torch.tensor([[[0, 1], [1, 0], [0, 2], [2, 0], [-1, -1]]] * 2)  # collator's pairs stay on the CPU
+    labels = model.config.id2label
+    assert (facts_from_predictions(decode_relations(logits.cuda()), pairs, ["a", "b"], labels)
+            == facts_from_predictions(decode_relations(logits), pairs, ["a", "b"], labels))

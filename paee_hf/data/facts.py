@@ -43,7 +43,8 @@ def facts_from_predictions(
     Raises:
         ValueError: When the shapes disagree or a predicted relation id has no label.
     """
-    predictions, pair_indices = torch.as_tensor(predictions), torch.as_tensor(pair_indices)
+    # facts are Python values: read both on the CPU, wherever the model ran
+    predictions, pair_indices = torch.as_tensor(predictions).cpu(), torch.as_tensor(pair_indices).cpu()
     if predictions.dim() != 3 or pair_indices.shape != (*predictions.shape[:2], 2) or len(titles) != len(predictions):
         raise ValueError(f"predictions {tuple(predictions.shape)} must be (B, P, C) with pair_indices (B, P, 2) and B "
                          f"titles; got pair_indices {tuple(pair_indices.shape)} and {len(titles)} titles.")
