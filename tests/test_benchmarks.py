@@ -236,3 +236,20 @@ def test_stage_breakdown_attributes_each_stage_its_own_time(monkeypatch):
     expected_total = sum(costs[name] * calls[name] for name in costs) + calls["_classify"] + 0.1 * calls[
         "pair_aware"] + 0.01 * calls.get("rows", 0) + 0.001
     assert breakdown["total_s"] == pytest.approx(expected_total)
+
+
+def test_entity_order_locality_by_hand():
+    from benchmarks.entity_order_locality import order_locality
+
+    def mention(sentence, start):
+        return [{"sent_id": sentence, "pos": [start, start + 1], "name": "x", "type": "PER"}]
+
+    # vertexSet order 0, 1, 2, 3 appears in the text as 3, 0, 2, 1: first-mention positions 0->1, 1->3, 2->2, 3->0
+    document = {"vertexSet": [mention(0, 5), mention(1, 0), mention(0, 9), mention(0, 1)],
+                "labels": [{"h": 0, "t": 3, "r": "P1"}, {"h": 1, "t": 2, "r": "P1"}, {"h": 1, "t": 2, "r": "P2"}]}
+    as_given = order_locality([document], "as_given")
+    first = order_locality([document], "first_mention")
+    assert as_given["relational_pairs"] == first["relational_pairs"] == 2  # pairs, not facts
+    assert as_given["relational_distance"] == (3 + 1) / 2 and first["relational_distance"] == (1 + 1) / 2
+    assert as_given["all_pairs_distance"] == first["all_pairs_distance"] == 20 / 12
+    assert first["relational_within_window"] == 1.0
