@@ -15,10 +15,10 @@
   ``paee_as_given`` is PAEE with the entities laid out in ``vertexSet`` order instead of by first mention (paper
   section 2): DWIE's ``vertexSet`` order is out of first-mention order in 94 of its 98 documents.
 
-Variants: ``paee``, ``atlop`` (PAR and EER off, ATLOP's loss and head init, as in ``quality_redocred.py``) and
-``paee_as_given``; head sizes follow MiniLM as in ``quality_redocred.py``. Every run is ``paee train`` +
-``paee evaluate`` (``--resume`` reuses finished runs and continues interrupted ones). Writes
-``benchmarks/results/quality_DATASET.json`` and prints a table.
+Variants: ``paee``, ``atlop`` (PAR and EER off, ATLOP's loss and head init, as in ``quality_redocred.py``), the
+Table 5 ablations ``no_par``, ``no_eer``, ``no_sw``, ``no_ppp`` (as there), and ``paee_as_given``; head sizes follow
+MiniLM as in ``quality_redocred.py``. Every run is ``paee train`` + ``paee evaluate`` (``--resume`` reuses finished
+runs and continues interrupted ones). Writes ``benchmarks/results/quality_DATASET.json`` and prints a table.
 """
 
 from __future__ import annotations
@@ -34,8 +34,7 @@ if __package__ in (None, ""):  # run as a script from a checkout: make paee_hf a
 from benchmarks.quality_redocred import DEFAULT_DATA, MODEL, REPO, VARIANTS, train_and_evaluate  # noqa: E402
 
 DATASET_VARIANTS = {
-    "paee": VARIANTS["paee"],
-    "atlop": VARIANTS["atlop"],
+    **{name: VARIANTS[name] for name in ("paee", "atlop", "no_par", "no_eer", "no_sw", "no_ppp")},
     "paee_as_given": {"entity_ordering": "as_given"},
 }
 #: Documents of DWIE dev that train; the rest evaluate.
