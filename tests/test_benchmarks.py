@@ -94,7 +94,9 @@ def test_memory_probe_resets_the_high_water_mark_between_workloads():
     # the small document is measured after the large one: a process-wide peak would report the large peak again
     assert measured["large"]["peak_mib"] > 100
     assert 0 <= measured["small"]["peak_mib"] < measured["large"]["peak_mib"] / 10
-    assert measured["small"]["process_peak_mib"] > measured["small"]["baseline_mib"] > 0
+    # Linux updates VmHWM only every 64 page faults (see PeakMemory), so the process peak of a workload this small can
+    # read up to 64 pages (0.25 MiB) below the RSS baseline
+    assert measured["small"]["process_peak_mib"] > measured["small"]["baseline_mib"] - 0.25 > 0
 
 
 def test_interleaved_rounds_rotate_the_order_after_the_warmup():
