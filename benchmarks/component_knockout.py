@@ -13,9 +13,10 @@ set past 1, then to 0). A knockout that costs little F1 is one the classifier ha
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script from a checkout: make paee_hf and benchmarks importable
@@ -25,20 +26,27 @@ from benchmarks.environment import REPO_ROOT  # noqa: E402
 from benchmarks.ppp_quality import relation_f1  # noqa: E402
 from benchmarks.workloads import add_checkpoint_split_arguments, read_checkpoint_split  # noqa: E402
 
-
-def _set(attribute: str, value) -> Callable:
-    def apply(model) -> None:
-        setattr(model.pair_aware, attribute, value)
-    return apply
-
-
-#: Knockout name -> what it changes on the model's pair-aware module (``None``: the model as trained).
-KNOCKOUTS: dict[str, Callable | None] = {
-    "as trained": None,
-    "zero filling instead of sliding": _set("filling", "zero"),
-    "PPP tag 0 for every pair": _set("ppp_threshold", 1.01),
-    "PPP tag 1 for every pair": _set("ppp_threshold", 0.0),
+#: Knockout name -> what it sets on the model's pair-aware module (empty: the model as trained).
+KNOCKOUTS: dict[str, dict[str, object]] = {
+    "as trained": {},
+    "zero filling instead of sliding": {"filling": "zero"},
+    "PPP tag 0 for every pair": {"ppp_threshold": 1.01},
+    "PPP tag 1 for every pair": {"ppp_threshold": 0.0},
 }
+
+
+@contextlib.contextmanager
+def knocked_out(model, name: str) -> Iterator[None]:
+    """Apply knockout ``name`` to ``model`` inside the block; the trained settings come back on exit."""
+    changes = KNOCKOUTS[name]
+    trained = {attribute: getattr(model.pair_aware, attribute) for attribute in changes}
+    for attribute, value in changes.items():
+        setattr(model.pair_aware, attribute, value)
+    try:
+        yield
+    finally:
+        for attribute, value in trained.items():
+            setattr(model.pair_aware, attribute, value)
 
 
 def main() -> None:
@@ -51,13 +59,9 @@ def main() -> None:
     if not (config.use_par and config.use_ppp and config.filling == "sliding" and config.ppp_feature == "hard"):
         raise SystemExit(f"{args.model} is not a PAEE with PAR, sliding filling and the hard PPP tag.")
     rows = {}
-    for name, knockout in KNOCKOUTS.items():
-        trained = {attribute: getattr(model.pair_aware, attribute) for attribute in ("filling", "ppp_threshold")}
-        if knockout is not None:
-            knockout(model)
-        rows[name] = relation_f1(model, documents, train, args.batch_size)
-        for attribute, value in trained.items():
-            setattr(model.pair_aware, attribute, value)
+    for name in KNOCKOUTS:
+        with knocked_out(model, name):
+            rows[name] = relation_f1(model, documents, train, args.batch_size)
         print(f"{name:<34} F1 {rows[name]['f1']:6.2f} (Ign {rows[name]['ign_f1']:6.2f}, "
               f"{rows[name]['f1'] - rows['as trained']['f1']:+.2f})", flush=True)
     results = json.loads(args.output.read_text(encoding="utf-8")) if args.output.exists() else {}

@@ -260,21 +260,16 @@ def test_entity_order_locality_by_hand():
 def test_component_knockouts_change_what_the_classifier_sees():
     from model_batches import make_batch, tiny_paee_config
 
-    from benchmarks.component_knockout import KNOCKOUTS
+    from benchmarks.component_knockout import KNOCKOUTS, knocked_out
     from paee_hf import PaeeForDocumentRelationExtraction
 
     torch.manual_seed(0)
     model = PaeeForDocumentRelationExtraction(tiny_paee_config()).eval()
     batch = make_batch([3, 5], [30, 40], with_labels=False)  # 3 and 5 entities: tiled onto the 8 x 8 canvas
-    trained = {attribute: getattr(model.pair_aware, attribute) for attribute in ("filling", "ppp_threshold")}
     logits = {}
-    for name, knockout in KNOCKOUTS.items():
-        if knockout is not None:
-            knockout(model)
-        with torch.no_grad():
+    for name in KNOCKOUTS:
+        with knocked_out(model, name), torch.no_grad():
             logits[name] = model(**batch).logits
-        for attribute, value in trained.items():
-            setattr(model.pair_aware, attribute, value)
     assert not torch.allclose(logits["as trained"], logits["zero filling instead of sliding"])
     assert not torch.allclose(logits["PPP tag 0 for every pair"], logits["PPP tag 1 for every pair"])
     assert (model.pair_aware.filling, model.pair_aware.ppp_threshold) == ("sliding", 0.3)  # restored
