@@ -31,7 +31,14 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script from a checkout: make paee_hf and benchmarks importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.quality_redocred import DEFAULT_DATA, MODEL, REPO, VARIANTS, train_and_evaluate  # noqa: E402
+from benchmarks.quality_redocred import (  # noqa: E402
+    DEFAULT_DATA,
+    MODEL,
+    REPO,
+    VARIANTS,
+    train_and_evaluate,
+    training_curves,
+)
 
 DATASET_VARIANTS = {
     **{name: VARIANTS[name] for name in ("paee", "atlop", "no_par", "no_eer", "no_sw", "no_ppp")},
@@ -95,7 +102,7 @@ def main() -> None:
         metrics, train_seconds = train_and_evaluate(name, config, work_dir, args.resume, jobs=1)
         rows.append({"variant": name, "switches": DATASET_VARIANTS[name], "train_seconds": round(train_seconds, 1),
                      **{key: metrics[key] for key in ("f1", "ign_f1", "precision", "recall", "intra_f1", "inter_f1")
-                        if key in metrics}})
+                        if key in metrics}, **training_curves(work_dir / name)})
         output.parent.mkdir(parents=True, exist_ok=True)
         summary = {"dataset": args.dataset, "epochs": epochs, "max_steps": args.max_steps,
                    "batch_size": args.batch_size, "seed": args.seed, "model": MODEL, "rows": rows}

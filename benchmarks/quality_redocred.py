@@ -69,6 +69,23 @@ def _read_json(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
+def training_curves(run_dir: Path) -> dict[str, list[float]]:
+    """Dev F1 at each evaluation and the mean logged training loss of each epoch, from ``RUN_DIR/results.json``.
+
+    Both are empty when the run has not finished (its ``results.json`` is written last). A logged window whose
+    every batch was skipped as non-finite has no loss and is left out of its epoch's mean.
+    """
+    results = _read_json(run_dir / "results.json")
+    losses_by_epoch: dict[int, list[float]] = {}
+    for entry in results.get("train_losses", []):
+        if entry["loss"] is not None:
+            losses_by_epoch.setdefault(entry["epoch"], []).append(entry["loss"])
+    return {
+        "dev_f1_by_evaluation": [round(100 * entry["metrics"]["f1"], 2) for entry in results.get("evaluations", [])],
+        "train_loss_by_epoch": [round(sum(losses) / len(losses), 4) for _, losses in sorted(losses_by_epoch.items())],
+    }
+
+
 def run_variant(name: str, args: argparse.Namespace, train: Path, dev: Path) -> dict:
     """Train one variant, evaluate its best-on-dev model; return the metrics and the wall time."""
     config = {
@@ -91,7 +108,8 @@ def run_variant(name: str, args: argparse.Namespace, train: Path, dev: Path) -> 
     return {"variant": name, "switches": VARIANTS[name], "train_seconds": round(train_seconds, 1),
             **{key: metrics[key] for key in ("f1", "ign_f1", "precision", "recall", "rela_f1", "rela_accuracy",
                                              "intra_f1", "inter_f1", "evidence_precision", "evidence_recall",
-                                             "evidence_f1")}}
+                                             "evidence_f1")},
+            **training_curves(args.work_dir / name)}
 
 
 def train_and_evaluate(name: str, config: dict, work_dir: Path, resume: bool, jobs: int) -> tuple[dict, float]:

@@ -22,7 +22,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ live
 import paee_hf.modeling_paee as modeling_module  # noqa: E402
 from benchmarks.comparison import check_targets  # noqa: E402
 from benchmarks.memory import measure_peak_memory, peak_reset_supported  # noqa: E402
-from benchmarks.models import build_model, calibrate_pair_pruning, paee_config, relation_vocabulary  # noqa: E402
+from benchmarks.models import (  # noqa: E402
+    build_model,
+    calibrate_pair_pruning,
+    paee_config,
+    relation_vocabulary,
+)
+from benchmarks.quality_redocred import training_curves  # noqa: E402
 from benchmarks.run import main  # noqa: E402
 from benchmarks.scaling import growth_exponents  # noqa: E402
 from benchmarks.stages import stage_breakdown  # noqa: E402
@@ -273,3 +279,14 @@ def test_component_knockouts_change_what_the_classifier_sees():
     assert not torch.allclose(logits["as trained"], logits["zero filling instead of sliding"])
     assert not torch.allclose(logits["PPP tag 0 for every pair"], logits["PPP tag 1 for every pair"])
     assert (model.pair_aware.filling, model.pair_aware.ppp_threshold) == ("sliding", 0.3)  # restored
+
+
+def test_training_curves_read_the_dev_f1_and_the_mean_loss_of_each_epoch(tmp_path):
+    assert training_curves(tmp_path) == {"dev_f1_by_evaluation": [], "train_loss_by_epoch": []}  # not finished
+    losses = [(25, 0, 2.0), (50, 0, 1.0), (75, 1, None), (100, 1, 0.5)]
+    (tmp_path / "results.json").write_text(json.dumps({
+        "train_losses": [{"step": step, "epoch": epoch, "loss": loss} for step, epoch, loss in losses],
+        "evaluations": [{"step": 60, "epoch": 0, "metrics": {"f1": 0.12345}},
+                        {"step": 120, "epoch": 1, "metrics": {"f1": 0.5}}],
+    }))
+    assert training_curves(tmp_path) == {"dev_f1_by_evaluation": [12.35, 50.0], "train_loss_by_epoch": [1.5, 0.5]}
