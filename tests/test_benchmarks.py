@@ -20,6 +20,7 @@ from transformers import BertConfig
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ lives beside the package, not inside it
 
 import paee_hf.modeling_paee as modeling_module  # noqa: E402
+from benchmarks import quality_datasets  # noqa: E402
 from benchmarks.comparison import check_targets  # noqa: E402
 from benchmarks.memory import measure_peak_memory, peak_reset_supported  # noqa: E402
 from benchmarks.models import (  # noqa: E402
@@ -290,3 +291,40 @@ def test_training_curves_read_the_dev_f1_and_the_mean_loss_of_each_epoch(tmp_pat
                         {"step": 120, "epoch": 1, "metrics": {"f1": 0.5}}],
     }))
     assert training_curves(tmp_path) == {"dev_f1_by_evaluation": [12.35, 50.0], "train_loss_by_epoch": [1.5, 0.5]}
+
+
+def test_dataset_quality_run_splits_dwie_passes_the_budget_and_keeps_each_rows_curves(tmp_path, monkeypatch, capsys):
+    (tmp_path / "data" / "dwie").mkdir(parents=True)
+    (tmp_path / "data" / "dwie" / "dev.json").write_text(json.dumps([{"title": f"doc {index}"} for index in range(75)]))
+    configs = {}
+
+    def fake_train_and_evaluate(name, config, work_dir, resume, jobs):
+        configs[name] = config
+        run_dir = work_dir / name
+        run_dir.mkdir()
+        (run_dir / "results.json").write_text(json.dumps({
+            "train_losses": [{"step": 70, "epoch": 0, "loss": 0.4}],
+            "evaluations": [{"step": 70, "epoch": 0, "metrics": {"f1": 0.25}}],
+        }))
+        return {"f1": 0.25, "ign_f1": 0.2, "precision": 0.5, "recall": 1 / 6, "rela_f1": 0.4, "unused": 1.0}, 12.0
+
+    monkeypatch.setattr(quality_datasets, "train_and_evaluate", fake_train_and_evaluate)
+    output, work_dir = tmp_path / "dwie.json", tmp_path / "work"
+    monkeypatch.setattr(sys, "argv", ["quality_datasets.py", "--dataset", "dwie", "--variants", "paee", "atlop",
+                                      "--batch-size", "1", "--epochs", "3", "--data-dir", str(tmp_path / "data"),
+                                      "--work-dir", str(work_dir), "--output", str(output)])
+    quality_datasets.main()
+
+    assert [document["title"] for document in json.loads((work_dir / "dwie_train.json").read_text())] == [
+        f"doc {index}" for index in range(70)]
+    assert len(json.loads((work_dir / "dwie_dev.json").read_text())) == 5
+    budgets = {(config["batch_size"], config["epochs"], config["lr_head"]) for config in configs.values()}
+    assert budgets == {(1, 3, 1e-3)}
+    assert configs["atlop"]["model"]["relation_loss"] == "atlop" and configs["paee"]["model"]["matrix_size"] == 42
+    summary = json.loads(output.read_text())
+    assert summary["batch_size"] == 1 and [row["variant"] for row in summary["rows"]] == ["paee", "atlop"]
+    assert summary["rows"][0] == {
+        "variant": "paee", "switches": {}, "train_seconds": 12.0, "f1": 0.25, "ign_f1": 0.2, "precision": 0.5,
+        "recall": 1 / 6, "rela_f1": 0.4, "dev_f1_by_evaluation": [25.0], "train_loss_by_epoch": [0.4]}
+    table = capsys.readouterr().out.splitlines()
+    assert table[-1].split() == ["atlop", "25.00", "20.00", "50.00", "16.67", "40.00", "-", "-", "12.0"]
