@@ -139,20 +139,53 @@ class PairAwareRepresentation(nn.Module):
         pair_map = pair_map.scatter(1, cell[..., None].expand_as(reduced), reduced * valid[..., None])
         pair_map = pair_map.view(batch_size, size, size, -1).permute(0, 3, 1, 2)  # (B, D', n, n)
 
-        filled = fill_pair_canvas(pair_map, num_entities, self.matrix_size, self.filling)
-        # windows are scored only where they overlap the block that is read back: elsewhere (tiled copies) a
-        # refined window would never reach a pair's features
-        encoded = self.pair_encoder(filled.canvas, filled.block)  # (B, D', N', N')
-        features = _cells(read_back_block(encoded, num_entities, size), cell)
-        if self.potential_pairs is None:
+        encoded, pooled = self._encode_on_own_canvases(pair_map, num_entities)
+        features = _cells(encoded, cell)
+        if pooled is None:
             return PairAwareOutput(pair_features=features, pair_logits=None)
 
-        pooled = _cells(read_back_block(self.potential_pairs.pool(encoded), num_entities, size), cell)
+        pooled = _cells(pooled, cell)
         pair_logits = self.potential_pairs(pooled, same_sentence, subject_types, object_types)
         probability = torch.sigmoid(pair_logits)
         tag = (probability >= self.ppp_threshold).to(features.dtype) if self.ppp_feature == "hard" else probability
         features = torch.cat([features, tag[..., None].to(features.dtype)], dim=-1)
         return PairAwareOutput(pair_features=features, pair_logits=pair_logits)
+
+    def _encode_on_own_canvases(
+        self, pair_map: torch.Tensor, num_entities: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Fill, encode and read back every document on a canvas of its own side, ``max(N, n_b)``.
+
+        Never the batch's largest side: a document's scores must not depend on its batch-mates (tiling a
+        20-entity map onto an 81 x 81 canvas because another document has 81 entities would change what TNet and
+        the U-Net see). Documents of at most N entities share one N x N pass; larger ones go in one pass per side.
+
+        Args:
+            pair_map: ``(B, D', n, n)`` W2 V, ``n`` = the batch's largest entity count.
+            num_entities: ``(B,)`` entities per document.
+
+        Returns:
+            ``(B, D', n, n)`` encoded blocks Y, and their PPP neighbourhood pooling (``None`` without PPP);
+            padding cells are zero.
+        """
+        size = pair_map.shape[-1]
+        sides = num_entities.clamp(min=self.matrix_size)
+        groups, encoded, pooled = [], [], []
+        for side in torch.unique(sides).tolist():
+            members = (sides == side).nonzero().squeeze(1)
+            counts = num_entities[members]
+            extent = int(counts.max().item())  # the group's own map side (<= N for the N x N group)
+            filled = fill_pair_canvas(pair_map[members, :, :extent, :extent], counts, self.matrix_size, self.filling)
+            # windows are scored only where they overlap the block that is read back: elsewhere (tiled copies) a
+            # refined window would never reach a pair's features
+            output = self.pair_encoder(filled.canvas, filled.block)  # (G, D', side, side)
+            padding = (0, size - extent, 0, size - extent)
+            groups.append(members)
+            encoded.append(F.pad(read_back_block(output, counts, extent), padding))
+            if self.potential_pairs is not None:
+                pooled.append(F.pad(read_back_block(self.potential_pairs.pool(output), counts, extent), padding))
+        batch_order = torch.argsort(torch.cat(groups))
+        return torch.cat(encoded)[batch_order], torch.cat(pooled)[batch_order] if pooled else None
 
 
 def _cells(block: torch.Tensor, cell: torch.Tensor) -> torch.Tensor:

@@ -9,8 +9,9 @@ periodic tiling::
     V'[i, j] = V[i mod n_b, j mod n_b]        for 0 <= i, j < N'
 
 so every canvas cell carries a real pair and pairs that are far apart inside the block (e.g. the two ends of the
-diagonal) become neighbours across tile borders. ``N' = max(N, n)``: when a batch holds a document with more
-entities than ``N`` the canvas grows instead of failing. The encoder output is read back from the original block
+diagonal) become neighbours across tile borders. ``N' = max(N, n)``: a document with more entities than ``N`` gets
+a larger canvas instead of failing. The model fills each document on a canvas of its own side (``max(N, n_b)``, see
+``PairAwareRepresentation``), never the batch's largest, so a document's scores do not depend on its batch-mates. The encoder output is read back from the original block
 (top-left ``n x n``), which is where the tiling put the untouched copy of ``V``.
 """
 

@@ -170,6 +170,20 @@ def test_more_entities_than_matrix_size():
     assert output.logits.shape == (1, 60 * 59, 5) and torch.isfinite(output.loss)
 
 
+@pytest.mark.parametrize("pair_encoder", ["tnet", "unet", "none"])
+@pytest.mark.parametrize("filling", ["sliding", "zero"])
+def test_a_document_scores_the_same_beside_one_with_more_entities_than_matrix_size(pair_encoder, filling):
+    """Each document gets its own canvas, max(N, n_b): a batch-mate with more than N entities must not enlarge it."""
+    model = build(matrix_size=8, pair_encoder=pair_encoder, filling=filling)
+    batch = make_batch([5, 12], [40, 60], mentions_per_entity=1)
+    with torch.no_grad():
+        together = model(**batch)
+        alone = [model(**{key: value[doc : doc + 1] for key, value in batch.items()}) for doc in (0, 1)]
+    for doc in (0, 1):
+        torch.testing.assert_close(together.logits[doc], alone[doc].logits[0], atol=1e-5, rtol=1e-4)
+        torch.testing.assert_close(together.pair_probs[doc], alone[doc].pair_probs[0], atol=1e-5, rtol=1e-4)
+
+
 def test_one_entity_and_no_relation():
     model = build().train()
     batch = make_batch([1], [12])
