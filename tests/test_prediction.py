@@ -74,10 +74,16 @@ def test_threshold_top_k_and_all_scores(model):
 
 
 def test_batching_does_not_change_predictions(model):
+    words = TEXT.split()
+    more_entities_than_matrix_size = {  # 10 > 8: its own canvas must not become its batch-mates'
+        "title": "many entities", "sents": [words],
+        "vertexSet": [[{"name": words[i], "pos": [i, i + 1], "sent_id": 0, "type": "LOC"}] for i in range(0, 19, 2)],
+    }
     documents = [RAW_DOCUMENT, {**RAW_DOCUMENT, "title": "short", "text": TEXT[:37], "entities": RAW_DOCUMENT[
-        "entities"][:2]}, RAW_DOCUMENT]
+        "entities"][:2]}, more_entities_than_matrix_size, RAW_DOCUMENT]
     one_by_one = model.predict(documents, batch_size=1, return_all_scores=True)
-    together = model.predict(documents, batch_size=3, return_all_scores=True)
+    together = model.predict(documents, batch_size=4, return_all_scores=True)
+    assert len(together[2]) == 10 * 9
     for single, batched in zip(one_by_one, together):
         assert [(f["h_idx"], f["t_idx"]) for f in single] == [(f["h_idx"], f["t_idx"]) for f in batched]
         for a, b in zip(single, batched):
