@@ -11,8 +11,9 @@ periodic tiling::
 so every canvas cell carries a real pair and pairs that are far apart inside the block (e.g. the two ends of the
 diagonal) become neighbours across tile borders. ``N' = max(N, n)``: a document with more entities than ``N`` gets
 a larger canvas instead of failing. The model fills each document on a canvas of its own side (``max(N, n_b)``, see
-``PairAwareRepresentation``), never the batch's largest, so a document's scores do not depend on its batch-mates. The encoder output is read back from the original block
-(top-left ``n x n``), which is where the tiling put the untouched copy of ``V``.
+``PairAwareRepresentation``), never the batch's largest, so a document's scores do not depend on its batch-mates.
+The encoder output is read back from the original block (top-left ``n x n``), which is where the tiling put the
+untouched copy of ``V``.
 """
 
 from __future__ import annotations
