@@ -914,7 +914,9 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
                     "describe the same documents (use DocumentCollator to build batches)."
                 )
         if attention_mask.shape != input_ids.shape:
-            raise ValueError(f"attention_mask shape {tuple(attention_mask.shape)} != input_ids {tuple(input_ids.shape)}.")
+            raise ValueError(
+                f"attention_mask shape {tuple(attention_mask.shape)} != input_ids {tuple(input_ids.shape)}."
+            )
         if config.use_par and mention_sentence_ids is None:
             raise ValueError("mention_sentence_ids is required with use_par=True (pos bit of eq. 3 and eq. 5).")
         if config.use_eer and sentence_spans is None:
@@ -930,7 +932,9 @@ class PaeeForDocumentRelationExtraction(PaeePreTrainedModel):
                 f"{tuple(entity_mentions.shape)} on (batch, entity)."
             )
         if pair_indices.shape[-1] != 2:
-            raise ValueError(f"pair_indices must end in (subject, object) pairs, got shape {tuple(pair_indices.shape)}.")
+            raise ValueError(
+                f"pair_indices must end in (subject, object) pairs, got shape {tuple(pair_indices.shape)}."
+            )
 
         lengths = attention_mask.sum(1)
         real_mentions = mention_positions >= 0

@@ -2,8 +2,8 @@
 
 ``python scripts/generate_quickstart_corpus.py`` rewrites ``train.json``, ``dev.json``, ``test.json`` and
 ``rel_info.json`` in ``paee_hf/quickstart/`` (``--output-dir`` writes them elsewhere); the package ships the files,
-not this generator. Pure standard-library Python, one seeded ``random.Random``, no iteration over sets: the same seed gives
-byte-identical files on every machine.
+not this generator. Pure standard-library Python, one seeded ``random.Random``, no iteration over sets: the same seed
+gives byte-identical files on every machine.
 
 Every article is a biography, a company or a town, written from sentence templates (several per fact) over
 invented names (first/last-name lists combined, invented towns, provinces, countries and companies). Each template

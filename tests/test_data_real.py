@@ -113,8 +113,8 @@ def test_cdr_pubtator_and_eog_agree(tokenizers, pubtator_name, eog_name, cid_fac
     assert len(pubtator) == len(eog) == 500
 
     def kb_facts(documents):
-        return {(d["title"], d["vertexSet"][l["h"]][0]["kb_id"], d["vertexSet"][l["t"]][0]["kb_id"], l["r"])
-                for d in documents for l in d["labels"]}
+        return {(d["title"], d["vertexSet"][fact["h"]][0]["kb_id"], d["vertexSet"][fact["t"]][0]["kb_id"], fact["r"])
+                for d in documents for fact in d["labels"]}
 
     def kb_pairs(documents):
         return {(d["title"], d["vertexSet"][h][0]["kb_id"], d["vertexSet"][t][0]["kb_id"])

@@ -277,10 +277,11 @@ def test_atlop_head_init_is_pytorchs_default_and_survives_loading(tmp_path):
     assert bilinear.abs().max() <= bound and abs(bilinear.std().item() * (3 * fan_in) ** 0.5 - 1) < 0.05
     assert model.classifier.bilinear.bias.abs().max() <= bound and model.classifier.bilinear.bias.abs().max() > 0
     torch.manual_seed(0)
-    normal = PaeeForDocumentRelationExtraction(tiny_paee_config(use_par=False, use_eer=False, classifier_hidden_size=256,
-                                                                bilinear_block_size=64))
+    normal_config = tiny_paee_config(use_par=False, use_eer=False, classifier_hidden_size=256, bilinear_block_size=64)
+    normal = PaeeForDocumentRelationExtraction(normal_config)
     assert abs(normal.classifier.bilinear.weight.std().item() - 0.02) < 0.002
-    assert torch.equal(normal.encoder.embeddings.word_embeddings.weight, model.encoder.embeddings.word_embeddings.weight)
+    embeddings = normal.encoder.embeddings.word_embeddings.weight
+    assert torch.equal(embeddings, model.encoder.embeddings.word_embeddings.weight)
     model.save_pretrained(tmp_path)
     loaded = PaeeForDocumentRelationExtraction.from_pretrained(tmp_path)
     for name, value in model.state_dict().items():

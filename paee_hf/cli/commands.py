@@ -282,7 +282,7 @@ def _quickstart(args: argparse.Namespace) -> None:
     (output_dir / "test_metrics.json").write_text(json.dumps(test_metrics, indent=1), encoding="utf-8")
     predicted = predict_corpus(result.model_dir, test_file, output_dir / "test_predictions.jsonl", overwrite=True)
     predictions, count = predicted.path, predicted.facts
-    dev_f1, dev_ign_f1 = result.dev_metrics["f1"], result.dev_metrics["ign_f1"]
+    dev_f1, dev_ign_f1, dev_evidence_f1 = (result.dev_metrics[key] for key in ("f1", "ign_f1", "evidence_f1"))
     test_f1, test_ign_f1 = test_metrics["f1"], test_metrics["ign_f1"]
     extracted = extract_texts(result.model_dir, [QUICKSTART_TEXT], output_dir / "extracted.jsonl",
                               html_file=output_dir / "extracted.html", overwrite=True)
@@ -290,7 +290,7 @@ def _quickstart(args: argparse.Namespace) -> None:
     print(f"""
 paee quickstart done after {result.global_step} steps.
   model (best on dev, step {result.best_step}): {result.model_dir}
-  dev   F1 {100 * dev_f1:.2f}  Ign F1 {100 * dev_ign_f1:.2f}  evidence F1 {100 * result.dev_metrics["evidence_f1"]:.2f}  \
+  dev   F1 {100 * dev_f1:.2f}  Ign F1 {100 * dev_ign_f1:.2f}  evidence F1 {100 * dev_evidence_f1:.2f}  \
 -> {output_dir / 'dev_metrics.json'}
   test  F1 {100 * test_f1:.2f}  Ign F1 {100 * test_ign_f1:.2f}  -> {output_dir / 'test_metrics.json'}
   test predictions: {predictions} ({count} relations)
