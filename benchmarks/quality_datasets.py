@@ -16,12 +16,12 @@
   entities laid out in ``vertexSet`` order instead of by first mention (paper section 2): DWIE's ``vertexSet`` order
   is out of first-mention order in 94 of its 98 documents.
 
-Variants: ``paee``, ``atlop`` (PAR and EER off, ATLOP's loss and head init, as in ``quality_redocred.py``), the
-Table 5 ablations ``no_par``, ``no_eer``, ``no_sw``, ``no_ppp`` (as there), ``paee_as_given``, and the two mixed
-variants ``no_par_no_eer`` (ATLOP's architecture, PAEE's loss and head init) and ``paee_atlop_loss_init`` (the
-converse); head sizes follow MiniLM as in ``quality_redocred.py``. Every run is ``paee train`` + ``paee evaluate``
-(``--resume`` reuses finished runs and continues interrupted ones). Writes ``benchmarks/results/quality_DATASET.json``
-and prints a table.
+Variants: ``paee``, ``atlop`` (PAR and EER off, ATLOP's loss and head init, as in ``quality_redocred.py``), the Table
+5 ablations ``no_par``, ``no_eer``, ``no_sw``, ``no_ppp`` (as there), ``paee_as_given``, and the two mixed variants
+``no_par_no_eer`` (ATLOP's architecture, PAEE's loss and head init) and ``paee_atlop_loss_init`` (the converse), and
+``no_tnet`` (PAR's pair encoder off: ``Y = W2 V'``); head sizes follow MiniLM as in ``quality_redocred.py``. Every run
+is ``paee train`` + ``paee evaluate`` (``--resume`` reuses finished runs and continues interrupted ones). Writes
+``benchmarks/results/quality_DATASET.json`` and prints a table.
 """
 
 from __future__ import annotations
@@ -50,6 +50,8 @@ DATASET_VARIANTS = {
     # normal(0.02), or ATLOP's): which half makes PAEE learn DWIE more slowly than ATLOP.
     "no_par_no_eer": {"use_par": False, "use_eer": False},
     "paee_atlop_loss_init": {"relation_loss": "atlop", "head_init": "pytorch"},
+    # PAR without TNet (Y = W2 V', no interaction between pairs): is the pair encoder what makes PAR slow on DWIE?
+    "no_tnet": {"pair_encoder": "none"},
 }
 #: The metrics each row keeps (when the evaluation gives them), with their column titles.
 METRIC_COLUMNS = {"f1": "F1", "ign_f1": "Ign F1", "precision": "P", "recall": "R", "rela_f1": "Rela",
