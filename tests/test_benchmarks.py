@@ -328,3 +328,65 @@ def test_dataset_quality_run_splits_dwie_passes_the_budget_and_keeps_each_rows_c
         "recall": 1 / 6, "rela_f1": 0.4, "dev_f1_by_evaluation": [25.0], "train_loss_by_epoch": [0.4]}
     table = capsys.readouterr().out.splitlines()
     assert table[-1].split() == ["atlop", "25.00", "20.00", "50.00", "16.67", "40.00", "-", "-", "12.0"]
+
+
+def test_training_fit_counts_the_gold_facts_the_model_would_predict(model_dir, tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    from benchmarks import training_fit
+    from paee_hf import PaeeForDocumentRelationExtraction
+    from paee_hf.corpus.running import codalab_records
+    from paee_hf.metrics import evaluate
+
+    sentences = [["John", "Smith", "was", "born", "in", "Paris", "."], ["Paris", "is", "the", "capital", "of", "France",
+                 "."], ["He", "works", "for", "Acme", "Corp", "."]]
+    vertex_set = [[{"name": "John Smith", "pos": [0, 2], "sent_id": 0, "type": "PER"}],
+                  [{"name": "Paris", "pos": [5, 6], "sent_id": 0, "type": "LOC"},
+                   {"name": "Paris", "pos": [0, 1], "sent_id": 1, "type": "LOC"}],
+                  [{"name": "France", "pos": [5, 6], "sent_id": 1, "type": "LOC"}],
+                  [{"name": "Acme Corp", "pos": [3, 5], "sent_id": 2, "type": "ORG"}]]
+    labels = [{"h": 0, "t": 1, "r": "P19", "evidence": [0]}, {"h": 1, "t": 2, "r": "P17", "evidence": [1]},
+              {"h": 0, "t": 3, "r": "P108", "evidence": [2]}, {"h": 3, "t": 2, "r": "P17", "evidence": []},
+              {"h": 0, "t": 2, "r": "P17", "evidence": []}]
+    documents = [{"title": "one", "sents": sentences, "vertexSet": vertex_set, "labels": labels},
+                 {"title": "two", "sents": sentences, "vertexSet": vertex_set, "labels": labels[:2]}]
+    data_file, output = tmp_path / "train.json", tmp_path / "fit.json"
+    data_file.write_text(json.dumps(documents))
+    arguments = ["--model", str(model_dir), "--data-file", str(data_file), "--output", str(output)]
+    model = PaeeForDocumentRelationExtraction.from_pretrained(model_dir).eval()
+
+    def weights_with_threshold_bias(bias: float, name: str) -> Path:
+        state = {key: value.clone() for key, value in model.state_dict().items()}
+        state["classifier.bilinear.bias"][0] = bias  # TH's score moves against every relation's
+        save_file(state, tmp_path / name)
+        return tmp_path / name
+
+    # TH's bias level with the highest relation bias (0.3): some margins above 0, some below
+    level = weights_with_threshold_bias(0.3, "level.safetensors")
+    entry = training_fit.main([*arguments, "--weights", str(level)])
+
+    # the same facts decided the other way: model.predict, then the official metric's recall
+    model.load_state_dict(load_file(level))
+    records = codalab_records(model.predict(documents), documents)
+    recall = evaluate(records, documents, documents)["recall"]
+    assert entry["gold_facts"]["count"] == 7 and 0 < recall < 1
+    assert entry["gold_facts"]["above_threshold"] == round(recall, 4)
+    predicted_pairs = {(record["title"], record["h_idx"], record["t_idx"]) for record in records}
+    pairs_with_relation = {(document["title"], label["h"], label["t"]) for document in documents
+                           for label in document["labels"]}
+    false_positive_share = len(predicted_pairs - pairs_with_relation) / (2 * 12 - len(pairs_with_relation))
+    assert entry["pairs_without_relation"]["count"] == 2 * 12 - len(pairs_with_relation)
+    assert 0 < false_positive_share < 1
+    assert entry["pairs_without_relation"]["above_threshold"] == round(false_positive_share, 4)
+    assert set(entry["losses"]) == {"relation_loss", "pair_loss", "cross_matching_loss"}
+    assert all(value > 0 for value in entry["losses"].values())
+    assert set(entry["ppp_mean_probability"]) == {"with_relation", "without_relation"}
+
+    # with TH far up no relation passes; the model's own weights are the default
+    high = training_fit.main([*arguments, "--weights", str(weights_with_threshold_bias(1e4, "high.safetensors"))])
+    assert high["gold_facts"]["above_threshold"] == high["pairs_without_relation"]["above_threshold"] == 0.0
+    own = training_fit.main(arguments)
+    assert own["weights"] == str(model_dir) and own["gold_facts"] != entry["gold_facts"]
+    training_fit.main([*arguments, "--weights", str(level)])  # the same model and weights again replace their entry
+    assert [entry["weights"] for entry in json.loads(output.read_text())] == [
+        str(tmp_path / "high.safetensors"), str(model_dir), str(level)]
