@@ -17,9 +17,9 @@
   is out of first-mention order in 94 of its 98 documents.
 
 Variants: ``paee``, ``atlop`` (PAR and EER off, ATLOP's loss and head init, as in ``quality_redocred.py``), the Table
-5 ablations ``no_par``, ``no_eer``, ``no_sw``, ``no_ppp`` (as there), ``paee_as_given``, and the two mixed variants
+5 ablations ``no_par``, ``no_eer``, ``no_sw``, ``no_ppp`` (as there), ``paee_as_given``, the two mixed variants
 ``no_par_no_eer`` (ATLOP's architecture, PAEE's loss and head init) and ``paee_atlop_loss_init`` (the converse), and
-``no_tnet`` (PAR's pair encoder off: ``Y = W2 V'``); head sizes follow MiniLM as in ``quality_redocred.py``. Every run
+``no_tnet`` (PAR's pair encoder off: ``Y = W2 V'``). Head sizes follow MiniLM as in ``quality_redocred.py``. Every run
 is ``paee train`` + ``paee evaluate`` (``--resume`` reuses finished runs and continues interrupted ones). Writes
 ``benchmarks/results/quality_DATASET.json`` and prints a table.
 """
